@@ -17,7 +17,7 @@ interface IPriceOracle {
     /// stale price): risk-increasing actions must be refused.
     function isHealthy(bytes32 asset) external view returns (bool);
 
-    /// @notice Realised volatility of the asset's recent index returns, per funding-interval-free
-    /// unit chosen by the oracle (18 decimals, 1e18 = 100%), for dynamic maintenance margin.
+    /// @notice Realised volatility of the asset's recent index returns over the window the oracle
+    /// documents (18 decimals, 1e18 = 100%), for dynamic maintenance margin (SPEC section 3).
     function volatilityX18(bytes32 asset) external view returns (uint256);
 }
