@@ -85,7 +85,9 @@ def test_revoke(compliance, compliance_officer, alice, soon):
     with ape.reverts(compliance.ComplianceNotListed, account=alice.address):
         compliance.revoke(alice, sender=compliance_officer)
     compliance.setAllowed(alice, 1, soon, sender=compliance_officer)
-    assert_event(compliance.revoke(alice, sender=compliance_officer), compliance.AllowlistRevoked, account=alice.address)
+    assert_event(
+        compliance.revoke(alice, sender=compliance_officer), compliance.AllowlistRevoked, account=alice.address
+    )
     assert not compliance.isAllowed(alice)
     assert compliance.entries(alice) == (0, 0)
 
@@ -97,7 +99,9 @@ def test_blocklist_wins_over_allowlist(compliance, compliance_officer, alice, so
     assert compliance.isBlocked(alice)
     assert not compliance.isAllowed(alice)
     assert compliance.tierOf(alice) == 0
-    assert_event(compliance.setBlocked(alice, False, sender=compliance_officer), compliance.BlocklistSet, isBlocked=False)
+    assert_event(
+        compliance.setBlocked(alice, False, sender=compliance_officer), compliance.BlocklistSet, isBlocked=False
+    )
     assert compliance.isAllowed(alice)
     with ape.reverts(compliance.ComplianceZeroAccount):
         compliance.setBlocked(ZERO, True, sender=compliance_officer)
@@ -107,7 +111,9 @@ def test_enforcement_switch(compliance, compliance_officer, admin, alice, strang
     assert compliance.allowlistEnforced()
     with ape.reverts(compliance.AccessControlUnauthorizedAccount, account=compliance_officer.address, role=roles.ADMIN):
         compliance.setAllowlistEnforced(False, sender=compliance_officer)
-    assert_event(compliance.setAllowlistEnforced(False, sender=admin), compliance.AllowlistEnforcementSet, enforced=False)
+    assert_event(
+        compliance.setAllowlistEnforced(False, sender=admin), compliance.AllowlistEnforcementSet, enforced=False
+    )
     # Permissionless mode: anyone unblocked is allowed; only listed accounts carry a tier.
     assert compliance.isAllowed(stranger)
     assert compliance.tierOf(stranger) == 0

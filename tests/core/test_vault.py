@@ -181,7 +181,9 @@ def test_deposit_cap_is_enforced_at_the_boundary(vault, usdc, funded, admin):
     alice = funded[0]
     vault.setDepositCap(usdc, 100 * 10**18, sender=admin)
     vault.deposit(usdc, 60 * USDC, sender=alice)
-    with ape.reverts(vault.VaultDepositCapExceeded, token=usdc.address, capX18=100 * 10**18, totalAfterX18=100 * 10**18 + 10**12):
+    with ape.reverts(
+        vault.VaultDepositCapExceeded, token=usdc.address, capX18=100 * 10**18, totalAfterX18=100 * 10**18 + 10**12
+    ):
         vault.deposit(usdc, 40 * USDC + 1, sender=alice)
     vault.deposit(usdc, 40 * USDC, sender=alice)  # exactly the cap
     assert vault.collaterals(usdc)[5] == 100 * 10**18
@@ -271,8 +273,13 @@ def test_withdraw_debits_exactly_and_emits(vault, usdc, funded):
     vault.deposit(usdc, 1_000 * USDC, sender=alice)
     receipt = vault.withdraw(usdc, 250 * USDC, sender=alice)
     assert_event(
-        receipt, vault.Withdrawn, account=alice.address, token=usdc.address, to=alice.address,
-        amount=250 * USDC, debitedX18=250 * 10**18,
+        receipt,
+        vault.Withdrawn,
+        account=alice.address,
+        token=usdc.address,
+        to=alice.address,
+        amount=250 * USDC,
+        debitedX18=250 * 10**18,
     )
     assert vault.balances(alice, usdc) == 750 * 10**18
     assert usdc.balanceOf(alice) == 9_250 * USDC
@@ -292,7 +299,9 @@ def test_withdraw_rejects_bad_input(vault, usdc, funded, project, admin):
         vault.withdraw(usdc, 0, sender=alice)
     with ape.reverts(vault.VaultZeroAddress):
         vault.withdrawTo(usdc, 1, ZERO, sender=alice)
-    with ape.reverts(vault.VaultInsufficientBalance, account=alice.address, balanceX18=10 * 10**18, neededX18=10 * 10**18 + 10**12):
+    with ape.reverts(
+        vault.VaultInsufficientBalance, account=alice.address, balanceX18=10 * 10**18, neededX18=10 * 10**18 + 10**12
+    ):
         vault.withdraw(usdc, 10 * USDC + 1, sender=alice)
     unlisted = project.MockERC20.deploy("U", "U", 6, sender=admin)
     with ape.reverts(vault.VaultTokenNotListed):
@@ -323,7 +332,9 @@ def test_deposit_pause_roles(vault, guardian, admin, stranger):
     assert_event(vault.unpauseDeposits(sender=admin), vault.DepositsPausedSet, paused=False)
 
 
-def test_blocked_funds_are_frozen_but_lapsed_accounts_can_exit(vault, usdc, funded, compliance, compliance_officer, chain):
+def test_blocked_funds_are_frozen_but_lapsed_accounts_can_exit(
+    vault, usdc, funded, compliance, compliance_officer, chain
+):
     alice, bob = funded
     vault.deposit(usdc, 10 * USDC, sender=alice)
     vault.deposit(usdc, 10 * USDC, sender=bob)
@@ -353,7 +364,9 @@ def test_withdrawal_guard_gates_withdrawals(project, vault, usdc, funded, admin)
     vault.setWithdrawalGuard(guard, sender=admin)
     vault.deposit(usdc, 100 * USDC, sender=alice)
     guard.setMinBalance(40 * 10**18, sender=admin)
-    with ape.reverts(vault.VaultWithdrawalNotAllowed, account=alice.address, token=usdc.address, balanceAfterX18=40 * 10**18 - 10**12):
+    with ape.reverts(
+        vault.VaultWithdrawalNotAllowed, account=alice.address, token=usdc.address, balanceAfterX18=40 * 10**18 - 10**12
+    ):
         vault.withdraw(usdc, 60 * USDC + 1, sender=alice)
     vault.withdraw(usdc, 60 * USDC, sender=alice)  # leaves exactly the minimum
     assert vault.balances(alice, usdc) == 40 * 10**18

@@ -43,9 +43,16 @@ def test_version_output_matches_native_format():
 
 
 def test_standard_json_is_clean_json_and_accepts_native_flags():
-    out = run("--standard-json", "--allow-paths", ".,node_modules", "--base-path", ".", stdin=standard_input(
-        {"Probe.sol": {"content": SOURCE}}, evmVersion="cancun", optimizer={"enabled": True, "runs": 200}
-    ))
+    out = run(
+        "--standard-json",
+        "--allow-paths",
+        ".,node_modules",
+        "--base-path",
+        ".",
+        stdin=standard_input(
+            {"Probe.sol": {"content": SOURCE}}, evmVersion="cancun", optimizer={"enabled": True, "runs": 200}
+        ),
+    )
     assert out.returncode == 0, out.stderr
     assert not out.stdout.startswith(">>>")
     result = json.loads(out.stdout)  # the whole stdout is one JSON document
@@ -101,7 +108,11 @@ def test_provision_registers_wrapper_offline(tmp_path, monkeypatch):
 def test_provision_keeps_a_working_native_binary(tmp_path, monkeypatch):
     monkeypatch.setenv("SOLCX_BINARY_PATH", str(tmp_path))
     fake = tmp_path / "solc-v0.8.30"
-    fake.write_text("#!/bin/sh\necho 'solc, the solidity compiler commandline interface'\necho 'Version: 0.8.30+commit.73712a01.Linux.g++'\n")
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'solc, the solidity compiler commandline interface'\n"
+        "echo 'Version: 0.8.30+commit.73712a01.Linux.g++'\n"
+    )
     fake.chmod(0o755)
     assert provision_solc.provision("0.8.30") == fake
     assert not provision_solc.is_wrapper(fake)
@@ -110,5 +121,7 @@ def test_provision_keeps_a_working_native_binary(tmp_path, monkeypatch):
 def test_provision_refuses_a_version_npm_does_not_provide(tmp_path, monkeypatch):
     monkeypatch.setenv("SOLCX_BINARY_PATH", str(tmp_path))
     monkeypatch.setenv("PERPX_SOLC", "wasm")
-    with pytest.raises(provision_solc.ProvisionError, match="npm solc reports '0.8.30', ape-config pins '0.8.29'"):
+    with pytest.raises(
+        provision_solc.ProvisionError, match=re.escape("npm solc reports '0.8.30', ape-config pins '0.8.29'")
+    ):
         provision_solc.provision("0.8.29")

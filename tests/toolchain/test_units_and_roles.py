@@ -21,7 +21,7 @@ def test_token_internal_round_trip_and_rounding():
     assert internal_to_token_ceil(10**12 - 1, 6) == 1
     assert internal_to_token_ceil(10**12, 6) == 1
     assert internal_to_token_floor(7, 18) == internal_to_token_ceil(7, 18) == 7
-    with pytest.raises(ValueError, match="decimals must be 0..18"):
+    with pytest.raises(ValueError, match=r"decimals must be 0\.\.18"):
         token_to_internal(1, 19)
 
 
