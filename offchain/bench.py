@@ -15,7 +15,7 @@ from offchain.deploy import RoleHolders, deploy_core
 
 Figure = tuple[str, float, str]
 MAX_UINT = 2**256 - 1
-DOMAIN_MODULES = ("offchain.matcher.bench", "offchain.settlement.bench")
+DOMAIN_MODULES = ("offchain.matcher.bench", "offchain.settlement.bench", "offchain.liquidation.bench")
 
 
 def run_core(project: Any, accounts: Any, n_tx: int = 200) -> list[Figure]:

@@ -18,7 +18,14 @@ Measurement = tuple[str, int]
 MAX_UINT = 2**256 - 1
 
 # Domain modules that provide `measure`; a module that is not present yet is skipped.
-DOMAIN_MODULES = ("offchain.oracle.gas", "offchain.perp.gas", "offchain.settlement.gas", "offchain.bridge.gas")
+DOMAIN_MODULES = (
+    "offchain.oracle.gas",
+    "offchain.perp.gas",
+    "offchain.settlement.gas",
+    "offchain.funding.gas",
+    "offchain.liquidation.gas",
+    "offchain.bridge.gas",
+)
 
 
 def measure_core(project: Any, accounts: Any) -> list[Measurement]:
