@@ -164,7 +164,9 @@ class Order:
         """Inverse of :meth:`as_message` (accepts exactly the struct's field names)."""
         expected = {name for name, _, _ in ORDER_FIELDS}
         if set(message) != expected:
-            raise ValueError(f"order fields mismatch: missing {expected - set(message)}, extra {set(message) - expected}")
+            raise ValueError(
+                f"order fields mismatch: missing {expected - set(message)}, extra {set(message) - expected}"
+            )
         values = {name: message[name] for name, _, _ in ORDER_FIELDS}
         values["isBuy"] = bool(values["isBuy"])
         return cls(**values)

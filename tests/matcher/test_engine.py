@@ -1,0 +1,174 @@
+"""Matcher: entry verification, grid conversion, typed outputs, fills with both signed orders, bus."""
+
+from __future__ import annotations
+
+import pytest
+
+from offchain.matcher.bus import CancelAll, CancelOrder, Expire, InProcessBus, SubmitOrder, run
+from offchain.matcher.engine import DepthUpdate, Fill, MarketConfig, Matcher, OrderUpdate
+from offchain.matcher.flow import trader_keys
+from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, Domain, Order
+from offchain.orders.signing import address_of_key, malleate, sign_order
+
+DOMAIN = Domain(31337, "0x" + "5e" * 20)
+TICK = 10**16  # 0.01 USD
+LOT = 10**15  # 0.001 base
+MARKET = MarketConfig(1, TICK, LOT, max_leverage=20)
+NOW = 1_700_000_000
+KEYS = trader_keys(3)
+ALICE, BOB, CAROL = (address_of_key(k) for k in KEYS)
+
+
+def make(key_index, is_buy, price_ticks, lots, flags=0, nonce=1, **overrides):
+    fields = {
+        "trader": address_of_key(KEYS[key_index]),
+        "marketId": 1,
+        "isBuy": is_buy,
+        "leg": 0,
+        "flags": flags,
+        "leverage": 5,
+        "size": lots * LOT,
+        "limitPrice": price_ticks * TICK,
+        "maxFeeRate": 10**15,
+        "nonce": nonce,
+        "expiry": NOW + 3600,
+    }
+    fields.update(overrides)
+    return sign_order(Order(**fields), DOMAIN, KEYS[key_index])
+
+
+def updates(outputs, status=None):
+    return [o for o in outputs if isinstance(o, OrderUpdate) and (status is None or o.status == status)]
+
+
+@pytest.fixture
+def matcher():
+    return Matcher(DOMAIN, [MARKET])
+
+
+def test_fill_carries_both_signed_orders_and_maker_price(matcher):
+    maker = make(0, False, 300_000, 5)
+    taker = make(1, True, 300_050, 2)
+    matcher.submit(maker, NOW)
+    out = matcher.submit(taker, NOW)
+    fills = [o for o in out if isinstance(o, Fill)]
+    assert fills == [Fill(1, 1, maker, taker, 2 * LOT, 300_000 * TICK)]
+    assert [(u.order_hash, u.status, u.remaining_x18) for u in updates(out)] == [
+        (taker.hash, "accepted", 2 * LOT),
+        (maker.hash, "partially_filled", 3 * LOT),
+        (taker.hash, "filled", 0),
+    ]
+    assert [o for o in out if isinstance(o, DepthUpdate)] == [DepthUpdate(1, False, 300_000 * TICK, 3 * LOT)]
+    assert matcher.depth(1, 5) == ([], [(300_000 * TICK, 3 * LOT)])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda s: type(s)(s.order, malleate(s.signature), s.domain), "high-s"),
+        (lambda s: type(s)(s.order, s.signature[:64] + b"\x01", s.domain), "invalid v"),
+        (lambda s: type(s)(s.order, make(1, True, 1, 1).signature, s.domain), "neither the trader"),
+        (lambda s: type(s)(s.order, s.signature, Domain(1, DOMAIN.verifying_contract)), "another domain"),
+    ],
+)
+def test_bad_signature_never_reaches_the_book(matcher, mutate, reason):
+    signed = mutate(make(0, True, 100, 1))
+    out = matcher.submit(signed, NOW)
+    assert len(out) == 1 and out[0].status == "rejected" and reason in out[0].reason
+    assert matcher.depth(1, 5) == ([], [])
+    assert matcher.applied_seq == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"size": LOT + 1}, "not a positive multiple of the lot size"),
+        ({"size": 0}, "not a positive multiple of the lot size"),
+        ({"limitPrice": 100 * TICK + 1}, "not a multiple of the tick size"),
+        ({"limitPrice": 0}, "limitPrice must be positive"),
+        ({"marketId": 9}, "unknown market 9"),
+        ({"leverage": 21}, "leverage 21 outside 1..20"),
+        ({"leverage": 0}, "leverage 0 outside"),
+        ({"leg": 3}, "leg 3"),
+        ({"flags": 32}, "unknown flag bits"),
+        ({"flags": FLAG_IOC | FLAG_FOK}, "exclusive"),
+        ({"flags": FLAG_POST_ONLY | FLAG_IOC}, "post-only cannot be IOC"),
+        ({"maxFeeRate": 10**18 + 1}, "above 100%"),
+        ({"expiry": NOW}, "expired"),
+    ],
+)
+def test_entry_checks_name_the_problem(matcher, overrides, reason):
+    out = matcher.submit(make(0, True, 100, 1, **overrides), NOW)
+    assert [u.status for u in out] == ["rejected"] and reason in out[0].reason
+    assert matcher.applied_seq == 0
+
+
+def test_off_grid_limit_of_ioc_rounds_toward_safety(matcher):
+    matcher.submit(make(0, False, 100, 1), NOW)
+    matcher.submit(make(0, True, 90, 1, nonce=2), NOW)
+    # buy IOC at 100.999 ticks: floored to 100, still matches the ask at 100
+    out = matcher.submit(make(1, True, 100, 1, FLAG_IOC, limitPrice=100 * TICK + TICK - 1), NOW)
+    assert [f.price_x18 for f in out if isinstance(f, Fill)] == [100 * TICK]
+    # sell IOC at 90.001 ticks: ceiled to 91, does not match the bid at 90
+    out = matcher.submit(make(1, False, 90, 1, FLAG_IOC, nonce=2, limitPrice=90 * TICK + 1), NOW)
+    assert not [f for f in out if isinstance(f, Fill)]
+    assert updates(out, "cancelled")[0].remaining_x18 == LOT
+
+
+def test_duplicate_order_and_foreign_cancel_are_rejected(matcher):
+    signed = make(0, True, 100, 1)
+    matcher.submit(signed, NOW)
+    assert "duplicate" in matcher.submit(signed, NOW)[0].reason
+    assert "not the order's trader" in matcher.cancel(signed.hash, BOB, NOW)[0].reason
+    out = matcher.cancel(signed.hash, ALICE, NOW)
+    assert updates(out, "cancelled")[0].order_hash == signed.hash
+    assert "unknown" in matcher.cancel(signed.hash, ALICE, NOW)[0].reason
+    assert "duplicate" in matcher.submit(signed, NOW)[0].reason  # a cancelled order never comes back
+
+
+def test_delegate_key_is_accepted_only_for_its_trader():
+    delegate_key = trader_keys(4)[3]
+    order = make(0, True, 100, 1).order
+    signed = sign_order(order, DOMAIN, delegate_key)
+    plain = Matcher(DOMAIN, [MARKET])
+    assert plain.submit(signed, NOW)[0].status == "rejected"
+    delegated = Matcher(DOMAIN, [MARKET], delegates={ALICE: frozenset({address_of_key(delegate_key)})})
+    assert delegated.submit(signed, NOW)[0].status == "accepted"
+
+
+def test_fok_post_only_reduce_only_through_the_engine(matcher):
+    matcher.submit(make(0, False, 100, 2), NOW)
+    out = matcher.submit(make(1, True, 100, 3, FLAG_FOK), NOW)
+    assert [(u.status, u.reason) for u in out] == [("rejected", "fill-or-kill cannot fill entirely")]
+    out = matcher.submit(make(1, True, 100, 1, FLAG_POST_ONLY, nonce=2), NOW)
+    assert out[0].reason == "post-only order would cross"
+    matcher.set_position(BOB, 1, 0, -LOT)  # bob short 1 lot
+    out = matcher.submit(make(1, True, 100, 2, FLAG_REDUCE_ONLY, nonce=3), NOW)
+    assert updates(out, "accepted")[0].remaining_x18 == LOT  # clipped to the position
+    assert [f.size_x18 for f in out if isinstance(f, Fill)] == [LOT]
+
+
+def test_expiry_cancels_resting_orders(matcher):
+    short = make(0, True, 100, 1, expiry=NOW + 10)
+    long_lived = make(1, True, 99, 1)
+    matcher.submit(short, NOW)
+    matcher.submit(long_lived, NOW)
+    out = matcher.expire(NOW + 10)
+    assert [(u.order_hash, u.status, u.reason) for u in updates(out)] == [(short.hash, "cancelled", "order expired")]
+    assert matcher.depth(1, 5) == ([(99 * TICK, LOT)], [])
+
+
+def test_in_process_bus_runs_the_engine(matcher):
+    bus = InProcessBus()
+    resting = make(0, False, 100, 2)
+    bus.put(SubmitOrder(resting, NOW))
+    bus.put(SubmitOrder(make(1, True, 101, 1), NOW))
+    bus.put(SubmitOrder(make(2, False, 105, 1), NOW))
+    bus.put(CancelOrder(resting.hash, ALICE, NOW))
+    bus.put(CancelAll(CAROL, NOW))
+    bus.put(Expire(NOW + 1))
+    assert run(matcher, bus) == 6
+    fills = [o for o in bus.outputs if isinstance(o, Fill)]
+    assert [(f.maker.hash, f.size_x18) for f in fills] == [(resting.hash, LOT)]
+    assert matcher.depth(1, 5) == ([], [])
+    assert [u.status for u in bus.outputs if isinstance(u, OrderUpdate)][-2:] == ["cancelled", "cancelled"]
