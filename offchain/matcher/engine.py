@@ -221,10 +221,7 @@ class Matcher:
     # ------------------------------------------------------------------ apply (deterministic)
 
     def _accept(self, record: dict[str, Any]) -> list[Output]:
-        if self.journal is not None:
-            seq = self.journal.append(record)
-        else:
-            seq = self.applied_seq + 1
+        seq = self.journal.append(record) if self.journal is not None else self.applied_seq + 1
         outputs = self._apply(record)
         self.applied_seq = seq
         if self.journal is not None and self.snapshot_every and seq % self.snapshot_every == 0:

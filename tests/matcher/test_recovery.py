@@ -68,7 +68,7 @@ def test_torn_tail_is_dropped_and_corruption_detected(tmp_path):
 
 
 def test_recover_from_snapshots_reaches_the_same_state(tmp_path, flow):
-    expected_fills, expected_state = straight_run(flow)
+    expected_state = straight_run(flow)[1]
     journal = Journal(tmp_path)
     matcher = Matcher(DOMAIN, [MARKET], journal=journal, snapshot_every=25)
     half = len(flow) // 2

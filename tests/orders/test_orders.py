@@ -50,10 +50,11 @@ def make_order(**overrides):
 def test_typehash_is_the_fixed_struct():
     from offchain.orders.order import ORDER_TYPEHASH
 
-    assert ORDER_TYPEHASH == keccak(
-        text="Order(address trader,uint32 marketId,bool isBuy,uint8 leg,uint16 flags,uint16 leverage,"
+    fixed = (
+        "Order(address trader,uint32 marketId,bool isBuy,uint8 leg,uint16 flags,uint16 leverage,"
         "uint128 size,uint128 limitPrice,uint64 maxFeeRate,uint64 nonce,uint64 expiry)"
     )
+    assert keccak(text=fixed) == ORDER_TYPEHASH
 
 
 orders = st.builds(
