@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 # Output events, appended to ``MarketBook.out`` as tuples.
@@ -40,6 +41,10 @@ EV_FILL = 2  # (EV_FILL, maker_oid, taker_oid, price_ticks, size_lots, maker_rem
 EV_CANCELLED = 3  # (EV_CANCELLED, oid, remaining_lots, reason)
 EV_REDUCED = 4  # (EV_REDUCED, oid, new_remaining_lots, reason)
 EV_DEPTH = 5  # (EV_DEPTH, is_bid, price_ticks, level_total_lots)
+
+# Input kinds for :meth:`MarketBook.apply`.
+EV_PLACE = 0
+EV_CANCEL = 1
 
 EVENT_NAMES = {
     EV_ACCEPTED: "accepted",
@@ -93,148 +98,165 @@ class MarketBook:
 
         ``oid`` must be new (the engine assigns them); ``trader`` is a small int id; ``leg`` 0..2.
         """
-        out = self.out
-        orders = self.orders
-        pos = self.pos
-        pos_key = trader * LEGS_PER_TRADER + leg
-        if flags & F_REDUCE_ONLY:
-            p = pos.get(pos_key, 0)
-            room = -p if is_buy else p
-            if room <= 0 or (room < qty and flags & F_FOK):
-                out.append((EV_REJECTED, oid, R_REDUCE_ONLY))
-                return
-            if room < qty:
-                qty = room
-        if is_buy:
-            opp = self.asks
-            own = self.bids
-            lim = price
-        else:
-            opp = self.bids
-            own = self.asks
-            lim = -price
-        okeys, oqueues, ototals = opp
-        if flags & F_POST_ONLY:
-            if okeys and okeys[0] <= lim:
-                out.append((EV_REJECTED, oid, R_POST_ONLY))
-                return
-        elif flags & F_FOK and not self._fok_fillable(opp, lim, qty, trader, is_buy):
-            out.append((EV_REJECTED, oid, R_FOK))
-            return
-        out.append((EV_ACCEPTED, oid, qty))
-        rem = qty
-        if okeys and okeys[0] <= lim:
-            maker_side_is_bid = not is_buy
-            while rem and okeys:
-                k = okeys[0]
-                if k > lim:
-                    break
-                px = k if is_buy else -k
-                q = oqueues[k]
-                tot = ototals[k]
-                while q:
-                    m = q[0]
-                    mrem = m[3]
-                    if not mrem:
-                        q.popleft()
-                        continue
-                    if m[1] == trader:
-                        q.popleft()
-                        m[3] = 0
-                        tot -= mrem
-                        del orders[m[0]]
-                        out.append((EV_CANCELLED, m[0], mrem, R_SELF_TRADE))
-                        continue
-                    mkey = m[6]
-                    if m[5]:
-                        p = pos.get(mkey, 0)
-                        room = p if is_buy else -p
-                        if room < mrem:
-                            if room <= 0:
-                                q.popleft()
-                                m[3] = 0
-                                tot -= mrem
-                                del orders[m[0]]
-                                out.append((EV_CANCELLED, m[0], mrem, R_RO_SHRUNK))
-                                continue
-                            tot -= mrem - room
-                            mrem = m[3] = room
-                            out.append((EV_REDUCED, m[0], room, R_RO_SHRUNK))
-                    f = mrem if mrem < rem else rem
-                    rem -= f
-                    mrem -= f
-                    tot -= f
-                    if is_buy:
-                        pos[pos_key] = pos.get(pos_key, 0) + f
-                        pos[mkey] = pos.get(mkey, 0) - f
-                    else:
-                        pos[pos_key] = pos.get(pos_key, 0) - f
-                        pos[mkey] = pos.get(mkey, 0) + f
-                    out.append((EV_FILL, m[0], oid, px, f, mrem, rem))
-                    if mrem:
-                        m[3] = mrem
-                        break
-                    q.popleft()
-                    del orders[m[0]]
-                    if not rem:
-                        break
-                if tot:
-                    ototals[k] = tot
-                else:
-                    del oqueues[k]
-                    del ototals[k]
-                    del okeys[0]
-                out.append((EV_DEPTH, maker_side_is_bid, px, tot))
-        if rem:
-            if flags & (F_IOC | F_FOK):
-                out.append((EV_CANCELLED, oid, rem, R_IOC))
-                return
-            rec = [oid, trader, price, rem, is_buy, flags & F_REDUCE_ONLY, pos_key]
-            orders[oid] = rec
-            k = -price if is_buy else price
-            keys, queues, totals = own
-            t = totals.get(k)
-            if t is None:
-                insort(keys, k)
-                queues[k] = deque((rec,))
-                totals[k] = rem
-                out.append((EV_DEPTH, is_buy, price, rem))
-            else:
-                queues[k].append(rec)
-                t += rem
-                totals[k] = t
-                out.append((EV_DEPTH, is_buy, price, t))
+        self.apply(((EV_PLACE, oid, trader, is_buy, price, qty, flags, leg),))
 
     def cancel(self, oid: int, reason: str = R_USER) -> None:
         """Cancel a resting order; an unknown or finished ``oid`` yields ``EV_REJECTED``."""
-        rec = self.orders.pop(oid, None)
-        if rec is None:
-            self.out.append((EV_REJECTED, oid, R_UNKNOWN))
-            return
-        rem = rec[3]
-        rec[3] = 0
-        price = rec[2]
-        if rec[4]:
-            keys, queues, totals = self.bids
-            k = -price
-        else:
-            keys, queues, totals = self.asks
-            k = price
-        tot = totals[k] - rem
-        if tot:
-            totals[k] = tot
-        else:
-            del totals[k]
-            del queues[k]
-            del keys[bisect_left(keys, k)]
-        self.out.append((EV_CANCELLED, oid, rem, reason))
-        self.out.append((EV_DEPTH, rec[4], price, tot))
+        self.apply(((EV_CANCEL, oid, reason, False, 0, 0, 0, 0),))
+
+    def apply(self, events: Iterable[tuple]) -> None:
+        """Process a batch of input tuples in order (the whole matching logic lives here).
+
+        ``(EV_PLACE, oid, trader, is_buy, price_ticks, size_lots, flags, leg)`` or
+        ``(EV_CANCEL, oid, reason, 0, 0, 0, 0, 0)``. Batching lets a bus adapter hand over everything
+        it has queued with one call; :meth:`place` and :meth:`cancel` are batches of one.
+        """
+        out = self.out
+        orders = self.orders
+        pos = self.pos
+        bids = self.bids
+        asks = self.asks
+        append = out.append
+        for kind, oid, trader, is_buy, price, qty, flags, leg in events:
+            if kind:  # cancel; ``trader`` carries the reason
+                rec = orders.pop(oid, None)
+                if rec is None:
+                    append((EV_REJECTED, oid, R_UNKNOWN))
+                    continue
+                rem = rec[3]
+                rec[3] = 0
+                price = rec[2]
+                if rec[4]:
+                    keys, queues, totals = bids
+                    k = -price
+                else:
+                    keys, queues, totals = asks
+                    k = price
+                tot = totals[k] - rem
+                if tot:
+                    totals[k] = tot
+                else:
+                    del totals[k]
+                    del queues[k]
+                    del keys[bisect_left(keys, k)]
+                append((EV_CANCELLED, oid, rem, trader))
+                append((EV_DEPTH, rec[4], price, tot))
+                continue
+            pos_key = trader * LEGS_PER_TRADER + leg
+            if is_buy:
+                okeys, oqueues, ototals = asks
+                lim = price
+            else:
+                okeys, oqueues, ototals = bids
+                lim = -price
+            if flags:
+                if flags & F_REDUCE_ONLY:
+                    p = pos.get(pos_key, 0)
+                    room = -p if is_buy else p
+                    if room <= 0 or (room < qty and flags & F_FOK):
+                        append((EV_REJECTED, oid, R_REDUCE_ONLY))
+                        continue
+                    if room < qty:
+                        qty = room
+                if flags & F_POST_ONLY:
+                    if okeys and okeys[0] <= lim:
+                        append((EV_REJECTED, oid, R_POST_ONLY))
+                        continue
+                elif flags & F_FOK and not self._fok_fillable(okeys, oqueues, lim, qty, trader, is_buy):
+                    append((EV_REJECTED, oid, R_FOK))
+                    continue
+            append((EV_ACCEPTED, oid, qty))
+            rem = qty
+            if okeys and okeys[0] <= lim:
+                maker_side_is_bid = not is_buy
+                while rem and okeys:
+                    k = okeys[0]
+                    if k > lim:
+                        break
+                    px = k if is_buy else -k
+                    q = oqueues[k]
+                    tot = ototals[k]
+                    while q:
+                        m = q[0]
+                        mrem = m[3]
+                        if not mrem:
+                            q.popleft()
+                            continue
+                        if m[1] == trader:
+                            q.popleft()
+                            m[3] = 0
+                            tot -= mrem
+                            del orders[m[0]]
+                            append((EV_CANCELLED, m[0], mrem, R_SELF_TRADE))
+                            continue
+                        mkey = m[6]
+                        if m[5]:
+                            p = pos.get(mkey, 0)
+                            room = p if is_buy else -p
+                            if room < mrem:
+                                if room <= 0:
+                                    q.popleft()
+                                    m[3] = 0
+                                    tot -= mrem
+                                    del orders[m[0]]
+                                    append((EV_CANCELLED, m[0], mrem, R_RO_SHRUNK))
+                                    continue
+                                tot -= mrem - room
+                                mrem = m[3] = room
+                                append((EV_REDUCED, m[0], room, R_RO_SHRUNK))
+                        f = mrem if mrem < rem else rem
+                        rem -= f
+                        mrem -= f
+                        tot -= f
+                        if is_buy:
+                            pos[pos_key] = pos.get(pos_key, 0) + f
+                            pos[mkey] = pos.get(mkey, 0) - f
+                        else:
+                            pos[pos_key] = pos.get(pos_key, 0) - f
+                            pos[mkey] = pos.get(mkey, 0) + f
+                        append((EV_FILL, m[0], oid, px, f, mrem, rem))
+                        if mrem:
+                            m[3] = mrem
+                            break
+                        q.popleft()
+                        del orders[m[0]]
+                        if not rem:
+                            break
+                    if tot:
+                        ototals[k] = tot
+                    else:
+                        del oqueues[k]
+                        del ototals[k]
+                        del okeys[0]
+                    append((EV_DEPTH, maker_side_is_bid, px, tot))
+            if rem:
+                if flags & (F_IOC | F_FOK):
+                    append((EV_CANCELLED, oid, rem, R_IOC))
+                    continue
+                rec = [oid, trader, price, rem, is_buy, flags & F_REDUCE_ONLY, pos_key]
+                orders[oid] = rec
+                if is_buy:
+                    keys, queues, totals = bids
+                    k = -price
+                else:
+                    keys, queues, totals = asks
+                    k = price
+                t = totals.get(k)
+                if t is None:
+                    insort(keys, k)
+                    queues[k] = deque((rec,))
+                    totals[k] = rem
+                    append((EV_DEPTH, is_buy, price, rem))
+                else:
+                    queues[k].append(rec)
+                    t += rem
+                    totals[k] = t
+                    append((EV_DEPTH, is_buy, price, t))
 
     # ------------------------------------------------------------------ colder paths
 
-    def _fok_fillable(self, opp: tuple, lim: int, qty: int, trader: int, is_buy: bool) -> bool:
+    def _fok_fillable(self, keys: list[int], queues: dict, lim: int, qty: int, trader: int, is_buy: bool) -> bool:
         """Whether an incoming order could fill ``qty`` entirely, simulating STP and reduce-only clips."""
-        keys, queues, _ = opp
         pos = self.pos
         used: dict[int, int] = {}
         need = qty

@@ -1,4 +1,4 @@
-"""A deliberately simple reference book: one list of resting orders, re-sorted on every match.
+"""A deliberately simple reference book: per side a dict price -> FIFO list, best price by min/max.
 
 Same interface and the same documented policies as :class:`offchain.matcher.book.MarketBook`
 (price-time priority, maker price, STP cancels the resting order, post-only reject, FOK all or
@@ -27,10 +27,11 @@ class _Resting:
 
 
 class ReferenceBook:
-    """Naive price-time priority book (ticks and lots)."""
+    """Naive price-time priority book (ticks and lots): a dict of price -> list per side."""
 
     def __init__(self) -> None:
-        self.resting: list[_Resting] = []
+        self.sides: dict[bool, dict[int, list[_Resting]]] = {True: {}, False: {}}  # is_buy -> price -> FIFO
+        self.index: dict[int, _Resting] = {}
         self.positions: dict[tuple[int, int], int] = {}
         self.out: list[tuple] = []
         self._seq = 0
@@ -40,30 +41,38 @@ class ReferenceBook:
         p = self.positions.get((trader, leg), 0)
         return max(0, -p if is_buy else p)
 
-    def _queue(self, is_buy: bool, price: int) -> list[_Resting]:
-        """Resting orders an incoming order could trade with, best first, then oldest first."""
+    def _crossing_prices(self, is_buy: bool, price: int) -> list[int]:
+        """Opposite-side prices an incoming order may trade at, best first."""
+        opposite = self.sides[not is_buy]
         if is_buy:
-            cands = [o for o in self.resting if not o.is_buy and o.price <= price]
-            return sorted(cands, key=lambda o: (o.price, o.seq))
-        cands = [o for o in self.resting if o.is_buy and o.price >= price]
-        return sorted(cands, key=lambda o: (-o.price, o.seq))
+            return sorted(p for p in opposite if p <= price)
+        return sorted((p for p in opposite if p >= price), reverse=True)
+
+    def _best_maker(self, is_buy: bool, price: int) -> _Resting | None:
+        opposite = self.sides[not is_buy]
+        if not opposite:
+            return None
+        best = min(opposite) if is_buy else max(opposite)
+        if (is_buy and best > price) or (not is_buy and best < price):
+            return None
+        return opposite[best][0]
 
     def _could_fill(self, trader: int, is_buy: bool, price: int, qty: int) -> bool:
         room_left: dict[tuple[int, int], int] = {}
         filled = 0
-        for o in self._queue(is_buy, price):
-            if o.trader == trader:
-                continue
-            avail = o.remaining
-            if o.reduce_only:
-                key = (o.trader, o.leg)
-                room_left.setdefault(key, self._room(o.trader, o.leg, o.is_buy))
-                avail = min(avail, room_left[key])
-                take = min(avail, qty - filled)
-                room_left[key] -= take
-            filled += avail
-            if filled >= qty:
-                return True
+        for level_price in self._crossing_prices(is_buy, price):
+            for o in self.sides[not is_buy][level_price]:
+                if o.trader == trader:
+                    continue
+                avail = o.remaining
+                if o.reduce_only:
+                    key = (o.trader, o.leg)
+                    room_left.setdefault(key, self._room(o.trader, o.leg, o.is_buy))
+                    avail = min(avail, room_left[key])
+                    room_left[key] -= min(avail, qty - filled)
+                filled += avail
+                if filled >= qty:
+                    return True
         return False
 
     def place(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> None:
@@ -73,8 +82,7 @@ class ReferenceBook:
                 self.out.append((b.EV_REJECTED, oid, b.R_REDUCE_ONLY))
                 return
             qty = min(qty, room)
-        best = self._queue(is_buy, price)
-        if flags & b.F_POST_ONLY and best:
+        if flags & b.F_POST_ONLY and self._best_maker(is_buy, price) is not None:
             self.out.append((b.EV_REJECTED, oid, b.R_POST_ONLY))
             return
         if not flags & b.F_POST_ONLY and flags & b.F_FOK and not self._could_fill(trader, is_buy, price, qty):
@@ -83,10 +91,9 @@ class ReferenceBook:
         self.out.append((b.EV_ACCEPTED, oid, qty))
         remaining = qty
         while remaining > 0:
-            queue = self._queue(is_buy, price)
-            if not queue:
+            maker = self._best_maker(is_buy, price)
+            if maker is None:
                 break
-            maker = queue[0]
             if maker.trader == trader:
                 self._remove(maker)
                 self.out.append((b.EV_CANCELLED, maker.oid, maker.remaining, b.R_SELF_TRADE))
@@ -115,23 +122,27 @@ class ReferenceBook:
                 self.out.append((b.EV_CANCELLED, oid, remaining, b.R_IOC))
                 return
             self._seq += 1
-            self.resting.append(
-                _Resting(self._seq, oid, trader, is_buy, price, remaining, bool(flags & b.F_REDUCE_ONLY), leg)
-            )
+            order = _Resting(self._seq, oid, trader, is_buy, price, remaining, bool(flags & b.F_REDUCE_ONLY), leg)
+            self.sides[is_buy].setdefault(price, []).append(order)
+            self.index[oid] = order
 
     def _remove(self, order: _Resting) -> None:
-        self.resting = [o for o in self.resting if o is not order]
+        level = self.sides[order.is_buy][order.price]
+        level.remove(order)
+        if not level:
+            del self.sides[order.is_buy][order.price]
+        del self.index[order.oid]
 
     def cancel(self, oid: int, reason: str = b.R_USER) -> None:
-        for o in self.resting:
-            if o.oid == oid:
-                self._remove(o)
-                self.out.append((b.EV_CANCELLED, oid, o.remaining, reason))
-                return
-        self.out.append((b.EV_REJECTED, oid, b.R_UNKNOWN))
+        order = self.index.get(oid)
+        if order is None:
+            self.out.append((b.EV_REJECTED, oid, b.R_UNKNOWN))
+            return
+        self._remove(order)
+        self.out.append((b.EV_CANCELLED, oid, order.remaining, reason))
 
     def cancel_all(self, trader: int) -> None:
-        for o in sorted([o for o in self.resting if o.trader == trader], key=lambda o: o.seq):
+        for o in sorted([o for o in self.index.values() if o.trader == trader], key=lambda o: o.seq):
             self.cancel(o.oid, b.R_CANCEL_ALL)
 
     def set_position(self, trader: int, leg: int, lots: int) -> None:
@@ -139,27 +150,16 @@ class ReferenceBook:
 
     def levels(self) -> tuple[list, list]:
         """Same shape as :meth:`MarketBook.levels`."""
-        sides = []
-        for is_buy in (True, False):
-            orders = sorted(
-                [o for o in self.resting if o.is_buy == is_buy],
-                key=lambda o: (-o.price if is_buy else o.price, o.seq),
-            )
-            levels: list = []
-            for o in orders:
-                if not levels or levels[-1][0] != o.price:
-                    levels.append((o.price, []))
-                levels[-1][1].append((o.oid, o.remaining))
-            sides.append(levels)
-        return sides[0], sides[1]
+        bids = [
+            (p, [(o.oid, o.remaining) for o in self.sides[True][p]]) for p in sorted(self.sides[True], reverse=True)
+        ]
+        asks = [(p, [(o.oid, o.remaining) for o in self.sides[False][p]]) for p in sorted(self.sides[False])]
+        return bids, asks
 
     def aggregate(self) -> tuple[dict[int, int], dict[int, int]]:
         """Total size per price level: ``(bids, asks)``."""
-        bids: dict[int, int] = {}
-        asks: dict[int, int] = {}
-        for o in self.resting:
-            side = bids if o.is_buy else asks
-            side[o.price] = side.get(o.price, 0) + o.remaining
+        bids = {p: sum(o.remaining for o in level) for p, level in self.sides[True].items()}
+        asks = {p: sum(o.remaining for o in level) for p, level in self.sides[False].items()}
         return bids, asks
 
     def position(self, trader: int, leg: int) -> int:

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import coincurve
+from coincurve import PublicKey
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import to_checksum_address
 
-from offchain.orders.order import Domain, Order, SignedOrder
+from offchain.orders.order import Domain, Order, SignedOrder, keccak256
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_HALF_N = SECP256K1_N // 2  # 0x7FFF...5D576E7357A4501DDFE92F46681B20A0, OZ's bound for s
 ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_ADDRESS_BYTES = bytes(20)
 
 
 class SignatureError(ValueError):
@@ -35,7 +37,7 @@ def _private_key_bytes(key: bytes | str | int) -> bytes:
 def address_of_key(key: bytes | str | int) -> str:
     """The checksummed address of a secp256k1 private key."""
     public = coincurve.PrivateKey(_private_key_bytes(key)).public_key.format(compressed=False)
-    return to_checksum_address(keccak(public[1:])[-20:])
+    return to_checksum_address(keccak256(public[1:])[-20:])
 
 
 def sign_digest(digest: bytes, key: bytes | str | int) -> bytes:
@@ -66,29 +68,32 @@ def sign_order_with_account(order: Order, domain: Domain, account: Any) -> Signe
     return SignedOrder(order, r.rjust(32, b"\x00") + s.rjust(32, b"\x00") + bytes([v]), domain)
 
 
-def recover_signer(digest: bytes, signature: bytes) -> str:
-    """Recover the signer of ``digest`` under OpenZeppelin ECDSA rules, or raise :class:`SignatureError`."""
+def recover_signer_bytes(digest: bytes, signature: bytes) -> bytes:
+    """Recover the 20-byte signer of ``digest`` under OpenZeppelin ECDSA rules, or raise :class:`SignatureError`."""
     if len(signature) != 65:
         raise SignatureError(f"signature must be 65 bytes, got {len(signature)}")
-    r = int.from_bytes(signature[0:32], "big")
     s = int.from_bytes(signature[32:64], "big")
     v = signature[64]
-    if v not in (27, 28):
+    if v != 27 and v != 28:
         raise SignatureError(f"invalid v={v}: must be 27 or 28")
     if s > SECP256K1_HALF_N:
         raise SignatureError("high-s signature (malleable) refused")
+    r = int.from_bytes(signature[0:32], "big")
     if not 0 < r < SECP256K1_N or s == 0:
         raise SignatureError("r or s out of range")
     try:
-        public = coincurve.PublicKey.from_signature_and_message(
-            signature[:64] + bytes([v - 27]), digest, hasher=None
-        ).format(compressed=False)
+        public = PublicKey.from_signature_and_message(signature[:64] + bytes((v - 27,)), digest, hasher=None)
     except Exception as exc:  # coincurve raises a bare Exception for unrecoverable points
         raise SignatureError(f"signature does not recover: {exc}") from None
-    signer = keccak(public[1:])[-20:]
-    if signer == b"\x00" * 20:
+    signer = keccak256(public.format(compressed=False)[1:])[-20:]
+    if signer == ZERO_ADDRESS_BYTES:
         raise SignatureError("signature recovers to address(0)")
-    return to_checksum_address(signer)
+    return signer
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """Checksummed form of :func:`recover_signer_bytes`."""
+    return to_checksum_address(recover_signer_bytes(digest, signature))
 
 
 def verify_signed_order(signed: SignedOrder, expected_domain: Domain, delegates: frozenset[str] = frozenset()) -> str:
@@ -98,12 +103,17 @@ def verify_signed_order(signed: SignedOrder, expected_domain: Domain, delegates:
     """
     if signed.domain != expected_domain:
         raise SignatureError(f"order signed for another domain: {signed.domain} != {expected_domain}")
-    if to_canonical_address(signed.order.trader) == b"\x00" * 20:
+    trader = signed.order.trader
+    trader_bytes = bytes.fromhex(trader[2:])
+    if trader_bytes == ZERO_ADDRESS_BYTES:
         raise SignatureError("order trader is address(0)")
-    signer = recover_signer(signed.hash, signed.signature)
-    if signer != signed.order.trader and signer not in delegates:
-        raise SignatureError(f"signer {signer} is neither the trader {signed.order.trader} nor an authorised delegate")
-    return signer
+    signer = recover_signer_bytes(signed.hash, signed.signature)
+    if signer == trader_bytes:
+        return trader
+    signer_address = to_checksum_address(signer)
+    if signer_address not in delegates:
+        raise SignatureError(f"signer {signer_address} is neither the trader {trader} nor an authorised delegate")
+    return signer_address
 
 
 def malleate(signature: bytes) -> bytes:
