@@ -22,7 +22,7 @@ sell: up), which only ever narrows what the trader accepts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ from offchain.orders.order import (
     Domain,
     SignedOrder,
 )
-from offchain.orders.signing import SignatureError, verify_signed_order
+from offchain.orders.signing import SignatureError, recover_signer, verify_signed_order
+
+R_DELEGATE_GONE = "signing delegate revoked or expired"
+R_NONCE = "cancelled below nonce"
 
 
 @dataclass(frozen=True)
@@ -114,14 +117,15 @@ class Matcher:
         domain: Domain,
         markets: Iterable[MarketConfig],
         journal: Journal | None = None,
-        delegates: Mapping[str, frozenset[str]] | None = None,
         snapshot_every: int = 0,
         verify_signatures: bool = True,
     ) -> None:
         self.domain = domain
         self.markets: dict[int, _MarketState] = {m.market_id: _MarketState(m) for m in markets}
         self.journal = journal
-        self.delegates = dict(delegates or {})
+        self.delegates: dict[str, dict[str, int]] = {}  # trader -> delegate -> authorisation expiry
+        self.nonce_floor: dict[str, int] = {}  # trader -> orders with a lower nonce are invalid
+        self.signer_of: dict[int, str] = {}  # oid -> signer (trader or delegate), for live orders
         self.snapshot_every = snapshot_every
         self.verify_signatures = verify_signatures
         self.trader_ids: dict[str, int] = {}
@@ -141,10 +145,14 @@ class Matcher:
         """Entry checks; returns ``(price_ticks, size_lots)`` or raises :class:`EntryRejected`."""
         order = signed.order
         if self.verify_signatures:
+            granted = self.delegates.get(order.trader)
+            valid = frozenset(d for d, until in granted.items() if until > now) if granted else frozenset()
             try:
-                verify_signed_order(signed, self.domain, self.delegates.get(order.trader, frozenset()))
+                verify_signed_order(signed, self.domain, valid)
             except SignatureError as exc:
                 raise EntryRejected(f"bad signature: {exc}") from None
+        if order.nonce < self.nonce_floor.get(order.trader, 0):
+            raise EntryRejected(f"nonce {order.nonce} below the trader's cancelled-below nonce")
         market = self.markets.get(order.marketId)
         if market is None:
             raise EntryRejected(f"unknown market {order.marketId}")
@@ -189,7 +197,24 @@ class Matcher:
             self.check_order(signed, now)
         except EntryRejected as exc:
             return [OrderUpdate(signed.hash, "rejected", 0, str(exc))]
-        return self._accept({"t": "order", "o": signed.to_json(), "at": now, "src": source_seq})
+        signer = signed.order.trader
+        if self.verify_signatures and self.delegates.get(signer):
+            signer = recover_signer(signed.hash, signed.signature)
+        return self._accept({"t": "order", "o": signed.to_json(), "signer": signer, "at": now, "src": source_seq})
+
+    def authorize_delegate(self, trader: str, delegate: str, expiry: int, source_seq: int = 0) -> list[Output]:
+        """Mirror an on-chain API-key authorisation: ``delegate`` may sign ``trader``'s orders until ``expiry``."""
+        record = {"t": "delegate", "trader": to_checksum_address(trader), "delegate": to_checksum_address(delegate)}
+        return self._accept({**record, "until": expiry, "src": source_seq})
+
+    def revoke_delegate(self, trader: str, delegate: str, source_seq: int = 0) -> list[Output]:
+        """Mirror an on-chain revocation; live orders the delegate signed are cancelled."""
+        return self.authorize_delegate(trader, delegate, 0, source_seq)
+
+    def cancel_below_nonce(self, trader: str, nonce: int, source_seq: int = 0) -> list[Output]:
+        """Mirror an on-chain "cancel everything below a nonce": live orders below it are cancelled."""
+        return self._accept({"t": "nonce_floor", "trader": to_checksum_address(trader), "nonce": nonce,
+                             "src": source_seq})  # fmt: skip
 
     def cancel(self, order_hash: bytes, trader: str, now: int, source_seq: int = 0) -> list[Output]:
         """Cancel a live order of ``trader`` (the gateway authenticated the request)."""
@@ -250,6 +275,7 @@ class Matcher:
             self.next_oid += 1
             self.seen.add(signed.hash)
             self.live[oid] = signed
+            self.signer_of[oid] = record.get("signer", order.trader)
             self.oid_of[signed.hash] = oid
             self.market_of[oid] = order.marketId
             market.book.place(
@@ -282,15 +308,45 @@ class Matcher:
             )
             return []
         if kind == "expire":
-            outputs = []
-            for oid in sorted(oid for oid, s in self.live.items() if s.order.expiry <= record["at"]):
-                market = self.markets[self.market_of[oid]]
-                market.book.cancel(oid, bk.R_EXPIRED)
-                outputs += self._drain(market)
-            return outputs
+            now = record["at"]
+            expired = {oid for oid, s in self.live.items() if s.order.expiry <= now}
+            lapsed = {
+                oid
+                for oid, signer in self.signer_of.items()
+                if signer != self.live[oid].order.trader
+                and self.delegates.get(self.live[oid].order.trader, {}).get(signer, 0) <= now
+            }
+            return self._cancel_many(sorted(expired), bk.R_EXPIRED) + self._cancel_many(
+                sorted(lapsed - expired), R_DELEGATE_GONE
+            )
+        if kind == "delegate":
+            granted = self.delegates.setdefault(record["trader"], {})
+            if record["until"]:
+                granted[record["delegate"]] = record["until"]
+                return []
+            granted.pop(record["delegate"], None)
+            gone = [oid for oid, signer in self.signer_of.items() if signer == record["delegate"]
+                    and self.live[oid].order.trader == record["trader"]]  # fmt: skip
+            return self._cancel_many(sorted(gone), R_DELEGATE_GONE)
+        if kind == "nonce_floor":
+            trader = record["trader"]
+            self.nonce_floor[trader] = max(self.nonce_floor.get(trader, 0), record["nonce"])
+            stale = [
+                oid for oid, s in self.live.items() if s.order.trader == trader and s.order.nonce < record["nonce"]
+            ]
+            return self._cancel_many(sorted(stale), R_NONCE)
         raise ValueError(f"unknown journal record type {kind!r}")
 
+    def _cancel_many(self, oids: list[int], reason: str) -> list[Output]:
+        outputs: list[Output] = []
+        for oid in oids:
+            market = self.markets[self.market_of[oid]]
+            market.book.cancel(oid, reason)
+            outputs += self._drain(market)
+        return outputs
+
     def _forget(self, oid: int) -> None:
+        del self.signer_of[oid]
         signed = self.live.pop(oid)
         del self.oid_of[signed.hash]
         del self.market_of[oid]
@@ -347,7 +403,9 @@ class Matcher:
             "next_fill_seq": self.next_fill_seq,
             "traders": list(self.traders),
             "seen": sorted("0x" + h.hex() for h in self.seen),
-            "live": [[oid, s.to_json()] for oid, s in sorted(self.live.items())],
+            "live": [[oid, s.to_json(), self.signer_of[oid]] for oid, s in sorted(self.live.items())],
+            "delegates": {t: dict(sorted(d.items())) for t, d in sorted(self.delegates.items()) if d},
+            "nonce_floor": dict(sorted(self.nonce_floor.items())),
             "books": {str(mid): m.book.export_state() for mid, m in sorted(self.markets.items())},
         }
 
@@ -360,10 +418,13 @@ class Matcher:
         self.traders = list(state["traders"])
         self.trader_ids = {t: i for i, t in enumerate(self.traders)}
         self.seen = {bytes.fromhex(h[2:]) for h in state["seen"]}
-        self.live, self.oid_of, self.market_of = {}, {}, {}
-        for oid, data in state["live"]:
+        self.live, self.oid_of, self.market_of, self.signer_of = {}, {}, {}, {}
+        self.delegates = {t: dict(d) for t, d in state["delegates"].items()}
+        self.nonce_floor = dict(state["nonce_floor"])
+        for oid, data, signer in state["live"]:
             signed = SignedOrder.from_json(data)
             self.live[oid] = signed
+            self.signer_of[oid] = signer
             self.oid_of[signed.hash] = oid
             self.market_of[oid] = signed.order.marketId
         for mid, book_state in state["books"].items():

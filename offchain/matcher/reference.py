@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from offchain.matcher import book as b
 
 
-@dataclass
+@dataclass(eq=False)  # identity equality: list.remove must find this very order
 class _Resting:
     seq: int
     oid: int

@@ -126,14 +126,44 @@ def test_duplicate_order_and_foreign_cancel_are_rejected(matcher):
     assert "duplicate" in matcher.submit(signed, NOW)[0].reason  # a cancelled order never comes back
 
 
-def test_delegate_key_is_accepted_only_for_its_trader():
+def test_delegate_key_lifecycle(matcher):
     delegate_key = trader_keys(4)[3]
-    order = make(0, True, 100, 1).order
-    signed = sign_order(order, DOMAIN, delegate_key)
-    plain = Matcher(DOMAIN, [MARKET])
-    assert plain.submit(signed, NOW)[0].status == "rejected"
-    delegated = Matcher(DOMAIN, [MARKET], delegates={ALICE: frozenset({address_of_key(delegate_key)})})
-    assert delegated.submit(signed, NOW)[0].status == "accepted"
+    delegate = address_of_key(delegate_key)
+    first = sign_order(make(0, True, 100, 1).order, DOMAIN, delegate_key)
+    assert "neither the trader" in matcher.submit(first, NOW)[0].reason
+    matcher.authorize_delegate(BOB, delegate, NOW + 100)  # authorised for another trader only
+    assert "neither the trader" in matcher.submit(first, NOW)[0].reason
+    matcher.authorize_delegate(ALICE, delegate, NOW + 100)
+    assert matcher.submit(first, NOW)[0].status == "accepted"
+    own = make(0, True, 99, 1, nonce=2)
+    matcher.submit(own, NOW)
+    late = sign_order(make(0, True, 98, 1, nonce=3).order, DOMAIN, delegate_key)
+    assert "neither the trader" in matcher.submit(late, NOW + 100)[0].reason  # authorisation expired
+    out = matcher.revoke_delegate(ALICE, delegate)
+    assert [(u.order_hash, u.status, u.reason) for u in updates(out)] == [
+        (first.hash, "cancelled", "signing delegate revoked or expired")
+    ]
+    assert matcher.depth(1, 5) == ([(99 * TICK, LOT)], [])  # the trader's own order stays
+
+
+def test_delegate_expiry_cancels_resting_orders_it_signed(matcher):
+    delegate_key = trader_keys(4)[3]
+    matcher.authorize_delegate(ALICE, address_of_key(delegate_key), NOW + 50)
+    signed = sign_order(make(0, True, 100, 1).order, DOMAIN, delegate_key)
+    matcher.submit(signed, NOW)
+    assert matcher.expire(NOW + 49) == []
+    out = matcher.expire(NOW + 50)
+    assert [(u.status, u.reason) for u in updates(out)] == [("cancelled", "signing delegate revoked or expired")]
+
+
+def test_cancel_below_nonce(matcher):
+    low, high = make(0, True, 100, 1, nonce=4), make(0, True, 99, 1, nonce=5)
+    matcher.submit(low, NOW)
+    matcher.submit(high, NOW)
+    out = matcher.cancel_below_nonce(ALICE, 5)
+    assert [(u.order_hash, u.status) for u in updates(out)] == [(low.hash, "cancelled")]
+    assert "below the trader's cancelled-below nonce" in matcher.submit(make(0, True, 98, 1, nonce=3), NOW)[0].reason
+    assert matcher.submit(make(0, True, 98, 1, nonce=6), NOW)[0].status == "accepted"
 
 
 def test_fok_post_only_reduce_only_through_the_engine(matcher):

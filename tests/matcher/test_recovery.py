@@ -14,9 +14,10 @@ import pytest
 
 from offchain.matcher.cli import fill_json
 from offchain.matcher.engine import Fill, MarketConfig, Matcher
-from offchain.matcher.flow import feed, signed_flow, write_flow
+from offchain.matcher.flow import feed, signed_flow, trader_keys, write_flow
 from offchain.matcher.journal import Journal, JournalCorruptError
-from offchain.orders.order import Domain
+from offchain.orders.order import Domain, Order
+from offchain.orders.signing import address_of_key, sign_order
 
 DOMAIN = Domain(31337, "0x" + "5e" * 20)
 MARKET = MarketConfig(1, 10**16, 10**15)
@@ -162,3 +163,25 @@ def test_killed_process_restarts_to_identical_state_and_fill_sequence(tmp_path, 
 
     assert consumed + _read_fills(second_fills) == expected_fills  # nothing lost, nothing twice
     assert comparable(json.loads(state_path.read_text())) == comparable(expected_state)
+
+
+def test_delegates_and_nonce_floors_survive_recovery(tmp_path, flow):
+    keys = trader_keys(7)
+    delegate_key = keys[6]
+    trader = address_of_key(keys[0])
+    journal = Journal(tmp_path)
+    matcher = Matcher(DOMAIN, [MARKET], journal=journal, snapshot_every=7)
+    for record in flow[:40]:
+        feed(matcher, record)
+    matcher.authorize_delegate(trader, address_of_key(delegate_key), 1_800_000_000)
+    template = next(r for r in flow if r["t"] == "order" and r["o"]["order"]["trader"] == trader)["o"]["order"]
+    order = Order.from_message({**template, "nonce": 10**6, "flags": 2, "limitPrice": 10 * 10**16})
+    by_delegate = sign_order(order, DOMAIN, delegate_key)
+    assert matcher.submit(by_delegate, 1_700_000_100)[0].status == "accepted"
+    matcher.cancel_below_nonce(address_of_key(keys[1]), 5)
+    journal.close()
+    recovered = Matcher.recover(tmp_path, DOMAIN, [MARKET])
+    assert recovered.export_state() == matcher.export_state()
+    assert recovered.signer_of[recovered.oid_of[by_delegate.hash]] == address_of_key(delegate_key)
+    out = recovered.revoke_delegate(trader, address_of_key(delegate_key))
+    assert [u.order_hash for u in out if getattr(u, "status", "") == "cancelled"] == [by_delegate.hash]
