@@ -84,3 +84,20 @@ def test_snapshot_round_trip_continues_identically(flow):
     assert straight.levels() == restored.levels()
     nonzero = {k: v for k, v in straight.pos.items() if v}
     assert nonzero == {k: v for k, v in restored.pos.items() if v}
+
+
+@given(st.lists(st.one_of(place_op, place_op, cancel_op), min_size=1, max_size=80))
+def test_one_batch_equals_event_by_event(flow):
+    """``apply`` on the whole flow at once produces exactly the reference's events and book."""
+    batch = []
+    ref = ReferenceBook()
+    for oid, op in enumerate(flow, start=1):
+        if op[0] == "place":
+            batch.append((b.EV_PLACE, oid, *op[1:]))
+        else:
+            batch.append((b.EV_CANCEL, op[1], b.R_USER, False, 0, 0, 0, 0))
+        _apply(ref, op, oid)
+    fast = MarketBook()
+    fast.apply(batch)
+    assert [ev for ev in fast.out if ev[0] != b.EV_DEPTH] == ref.out
+    assert fast.levels() == ref.levels()

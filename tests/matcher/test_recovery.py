@@ -185,3 +185,12 @@ def test_delegates_and_nonce_floors_survive_recovery(tmp_path, flow):
     assert recovered.signer_of[recovered.oid_of[by_delegate.hash]] == address_of_key(delegate_key)
     out = recovered.revoke_delegate(trader, address_of_key(delegate_key))
     assert [u.order_hash for u in out if getattr(u, "status", "") == "cancelled"] == [by_delegate.hash]
+
+
+def test_cli_help(capsys):
+    from offchain.matcher import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(["run", "--help"])
+    assert exc.value.code == 0
+    assert "--acked-fill-seq" in capsys.readouterr().out
