@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from offchain.matcher import book as bk
 from offchain.matcher.bus import CancelAll, CancelOrder, Expire, InProcessBus, SubmitOrder, run
 from offchain.matcher.engine import DepthUpdate, Fill, MarketConfig, Matcher, OrderUpdate
-from offchain.matcher.flow import trader_keys
-from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, Domain, Order
+from offchain.matcher.flow import feed, signed_flow, trader_keys
+from offchain.matcher.marketdata import DepthView
+from offchain.matcher.reference import ReferenceBook
+from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, Domain, Order, SignedOrder
 from offchain.orders.signing import address_of_key, malleate, sign_order
 
 DOMAIN = Domain(31337, "0x" + "5e" * 20)
@@ -202,3 +207,52 @@ def test_in_process_bus_runs_the_engine(matcher):
     assert [(f.maker.hash, f.size_x18) for f in fills] == [(resting.hash, LOT)]
     assert matcher.depth(1, 5) == ([], [])
     assert [u.status for u in bus.outputs if isinstance(u, OrderUpdate)][-2:] == ["cancelled", "cancelled"]
+
+
+def test_depth_updates_rebuild_the_top_of_book(matcher):
+    view = DepthView()
+    flow = [
+        (0, False, 101, 3, 0),
+        (1, False, 102, 2, 0),
+        (2, True, 99, 4, 0),
+        (1, True, 102, 4, FLAG_IOC),  # STP cancels its own ask at 102, takes 101 x3, rest cancelled
+        (0, True, 100, 1, 0),
+        (2, False, 95, 2, 0),  # takes 100 x1, STP cancels its own bid at 99, rests 1 at 95
+    ]
+    for i, (key, is_buy, px, lots, flags) in enumerate(flow):
+        for out in matcher.submit(make(key, is_buy, px, lots, flags, nonce=10 + i), NOW):
+            if isinstance(out, DepthUpdate):
+                view.apply(out.is_bid, out.price_x18, out.total_x18)
+        assert view.top(10) == matcher.depth(1, 10)
+    assert view.best() == (None, 95 * TICK)
+    assert matcher.depth(1, 10) == ([], [(95 * TICK, LOT)])
+
+
+@given(st.integers(0, 2**32))
+@settings(max_examples=8)
+def test_engine_fills_equal_reference_on_signed_flows(seed):
+    """The typed X18 fills of the full engine equal the reference book's, fed the same ticks and lots."""
+    matcher = Matcher(DOMAIN, [MARKET])
+    ref = ReferenceBook()
+    traders: dict[str, int] = {}
+    oid_of_hash: dict[str, int] = {}
+    hash_of_oid: dict[int, bytes] = {}
+    expected, got = [], []
+    for record in signed_flow(60, seed, DOMAIN, MARKET, n_traders=3):
+        next_oid, applied = matcher.next_oid, matcher.applied_seq
+        outputs = feed(matcher, record)
+        got += [(f.maker.hash, f.taker.hash, f.price_x18, f.size_x18) for f in outputs if isinstance(f, Fill)]
+        if record["t"] == "order" and matcher.next_oid > next_oid:  # reached the book with this oid
+            o = record["o"]["order"]
+            signed = SignedOrder.from_json(record["o"])
+            oid_of_hash["0x" + signed.hash.hex()] = next_oid
+            hash_of_oid[next_oid] = signed.hash
+            tid = traders.setdefault(o["trader"], len(traders))
+            ref.place(next_oid, tid, o["isBuy"], o["limitPrice"] // TICK, o["size"] // LOT, o["flags"] & 15, 0)
+        elif record["t"] == "cancel" and matcher.applied_seq > applied:
+            ref.cancel(oid_of_hash[record["h"]])
+        expected += [
+            (hash_of_oid[e[1]], hash_of_oid[e[2]], e[3] * TICK, e[4] * LOT) for e in ref.out if e[0] == bk.EV_FILL
+        ]
+        ref.out.clear()
+    assert got == expected
