@@ -200,7 +200,8 @@ class Matcher:
         signer = signed.order.trader
         if self.verify_signatures and self.delegates.get(signer):
             signer = recover_signer(signed.hash, signed.signature)
-        return self._accept({"t": "order", "o": signed.to_json(), "signer": signer, "at": now, "src": source_seq})
+        record = {"t": "order", "o": signed.to_json(), "signer": signer, "at": now, "src": source_seq}
+        return self._accept(record, signed)
 
     def authorize_delegate(self, trader: str, delegate: str, expiry: int, source_seq: int = 0) -> list[Output]:
         """Mirror an on-chain API-key authorisation: ``delegate`` may sign ``trader``'s orders until ``expiry``."""
@@ -245,9 +246,9 @@ class Matcher:
 
     # ------------------------------------------------------------------ apply (deterministic)
 
-    def _accept(self, record: dict[str, Any]) -> list[Output]:
+    def _accept(self, record: dict[str, Any], signed: SignedOrder | None = None) -> list[Output]:
         seq = self.journal.append(record) if self.journal is not None else self.applied_seq + 1
-        outputs = self._apply(record)
+        outputs = self._apply(record, signed)
         self.applied_seq = seq
         if self.journal is not None and self.snapshot_every and seq % self.snapshot_every == 0:
             self.journal.write_snapshot(seq, self.export_state())
@@ -260,11 +261,13 @@ class Matcher:
             self.traders.append(address)
         return tid
 
-    def _apply(self, record: dict[str, Any]) -> list[Output]:
+    def _apply(self, record: dict[str, Any], signed: SignedOrder | None = None) -> list[Output]:
+        """Apply one journal record; ``signed`` spares re-parsing the order when it is already at hand."""
         kind = record["t"]
         self.source_seq = max(self.source_seq, int(record.get("src", 0)))
         if kind == "order":
-            signed = SignedOrder.from_json(record["o"])
+            if signed is None:
+                signed = SignedOrder.from_json(record["o"])
             order = signed.order
             market = self.markets[order.marketId]
             cfg = market.config

@@ -22,7 +22,7 @@ def test_flow_mix_and_determinism():
 
 def test_benchmark_prints_the_contract_lines():
     lines = []
-    figures = bench.benchmark(20_000, seed=5, repeats=1, log=lines.append)
+    figures = bench.benchmark(20_000, seed=5, repeats=1, log=lines.append, end_to_end_events=200)
     assert re.fullmatch(r"matcher events=20000 events_per_s=\d+ p50_us=\d+\.\d\d p99_us=\d+\.\d\d", lines[0])
     assert re.fullmatch(r"matcher_sigcheck orders_per_s=\d+", lines[1])
     assert {name for name, _, _ in figures} >= {"matcher_events_per_s", "matcher_p99_us"}
