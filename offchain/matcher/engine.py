@@ -133,7 +133,9 @@ class Matcher:
         self.live: dict[int, SignedOrder] = {}  # oid -> signed order (resting or being processed)
         self.oid_of: dict[bytes, int] = {}  # order hash -> oid, for live orders
         self.market_of: dict[int, int] = {}  # oid -> market id, for live orders
-        self.seen: set[bytes] = set()  # every accepted order hash, ever: no resubmission
+        # hash -> expiry of every accepted order not yet expired: no resubmission. Pruned by expire():
+        # an expired order is refused by the expiry check anyway (gateway time never goes back).
+        self.seen: dict[bytes, int] = {}
         self.next_oid = 1
         self.next_fill_seq = 1
         self.applied_seq = 0  # last journal seq applied
@@ -276,7 +278,7 @@ class Matcher:
                 ticks += 1
             oid = self.next_oid
             self.next_oid += 1
-            self.seen.add(signed.hash)
+            self.seen[signed.hash] = order.expiry
             self.live[oid] = signed
             self.signer_of[oid] = record.get("signer", order.trader)
             self.oid_of[signed.hash] = oid
@@ -312,6 +314,7 @@ class Matcher:
             return []
         if kind == "expire":
             now = record["at"]
+            self.seen = {h: expiry for h, expiry in self.seen.items() if expiry > now}
             expired = {oid for oid, s in self.live.items() if s.order.expiry <= now}
             lapsed = {
                 oid
@@ -405,7 +408,7 @@ class Matcher:
             "next_oid": self.next_oid,
             "next_fill_seq": self.next_fill_seq,
             "traders": list(self.traders),
-            "seen": sorted("0x" + h.hex() for h in self.seen),
+            "seen": sorted(["0x" + h.hex(), expiry] for h, expiry in self.seen.items()),
             "live": [[oid, s.to_json(), self.signer_of[oid]] for oid, s in sorted(self.live.items())],
             "delegates": {t: dict(sorted(d.items())) for t, d in sorted(self.delegates.items()) if d},
             "nonce_floor": dict(sorted(self.nonce_floor.items())),
@@ -420,7 +423,7 @@ class Matcher:
         self.next_fill_seq = state["next_fill_seq"]
         self.traders = list(state["traders"])
         self.trader_ids = {t: i for i, t in enumerate(self.traders)}
-        self.seen = {bytes.fromhex(h[2:]) for h in state["seen"]}
+        self.seen = {bytes.fromhex(h[2:]): expiry for h, expiry in state["seen"]}
         self.live, self.oid_of, self.market_of, self.signer_of = {}, {}, {}, {}
         self.delegates = {t: dict(d) for t, d in state["delegates"].items()}
         self.nonce_floor = dict(state["nonce_floor"])

@@ -191,6 +191,8 @@ def test_expiry_cancels_resting_orders(matcher):
     out = matcher.expire(NOW + 10)
     assert [(u.order_hash, u.status, u.reason) for u in updates(out)] == [(short.hash, "cancelled", "order expired")]
     assert matcher.depth(1, 5) == ([(99 * TICK, LOT)], [])
+    assert short.hash not in matcher.seen and long_lived.hash in matcher.seen  # dedup memory is pruned
+    assert "expired" in matcher.submit(short, NOW + 10)[0].reason  # and the expiry check still refuses it
 
 
 def test_in_process_bus_runs_the_engine(matcher):
