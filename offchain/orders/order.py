@@ -13,7 +13,7 @@ with ``name = "perpx Settlement"`` and ``version = "1"``. The digest equals Open
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from eth_utils import is_address, to_canonical_address, to_checksum_address
@@ -36,6 +36,14 @@ except ImportError:  # pragma: no cover - depends on the installed backend
 def keccak(data: bytes = b"", *, text: str | None = None) -> bytes:
     """``eth_utils.keccak``-compatible helper."""
     return keccak256(text.encode() if text is not None else data)
+
+
+@lru_cache(maxsize=1 << 16)
+def checksum_address(value: str) -> str:
+    """EIP-55 form of an address string, or ``ValueError``; cached (traders and contracts repeat)."""
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    return to_checksum_address(value)
 
 
 DOMAIN_NAME = "perpx Settlement"
@@ -89,22 +97,17 @@ class Domain:
     verifying_contract: str
 
     def __post_init__(self) -> None:
-        if not is_address(self.verifying_contract):
-            raise ValueError(f"verifying_contract is not an address: {self.verifying_contract!r}")
-        object.__setattr__(self, "verifying_contract", to_checksum_address(self.verifying_contract))
+        try:
+            object.__setattr__(self, "verifying_contract", checksum_address(self.verifying_contract))
+        except ValueError:
+            raise ValueError(f"verifying_contract is not an address: {self.verifying_contract!r}") from None
         if not 0 < self.chain_id < 2**256:
             raise ValueError(f"chain_id out of range: {self.chain_id}")
 
     @cached_property
     def separator(self) -> bytes:
         """``_domainSeparatorV4()`` of the Settlement contract."""
-        return keccak(
-            DOMAIN_TYPEHASH
-            + keccak(text=DOMAIN_NAME)
-            + keccak(text=DOMAIN_VERSION)
-            + self.chain_id.to_bytes(32, "big")
-            + to_canonical_address(self.verifying_contract).rjust(32, b"\x00")
-        )
+        return _domain_separator(self.chain_id, self.verifying_contract)
 
     def as_eip712(self) -> dict[str, Any]:
         """The domain in eth-account ``encode_typed_data`` form."""
@@ -114,6 +117,17 @@ class Domain:
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
+
+
+@lru_cache(maxsize=256)
+def _domain_separator(chain_id: int, verifying_contract: str) -> bytes:
+    return keccak(
+        DOMAIN_TYPEHASH
+        + keccak(text=DOMAIN_NAME)
+        + keccak(text=DOMAIN_VERSION)
+        + chain_id.to_bytes(32, "big")
+        + to_canonical_address(verifying_contract).rjust(32, b"\x00")
+    )
 
 
 @dataclass(frozen=True)
@@ -134,9 +148,10 @@ class Order:
     expiry: int
 
     def __post_init__(self) -> None:
-        if not is_address(self.trader):
-            raise ValueError(f"trader is not an address: {self.trader!r}")
-        object.__setattr__(self, "trader", to_checksum_address(self.trader))
+        try:
+            object.__setattr__(self, "trader", checksum_address(self.trader))
+        except ValueError:
+            raise ValueError(f"trader is not an address: {self.trader!r}") from None
         if not isinstance(self.isBuy, bool):
             raise TypeError(f"isBuy must be a bool, got {self.isBuy!r}")
         for name, sol_type, bits in ORDER_FIELDS[1:]:
