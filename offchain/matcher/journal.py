@@ -1,9 +1,10 @@
 """Append-only input journal and periodic snapshots.
 
-Journal file ``journal.log``: one line per accepted input event,
+Journal segments ``journal-<first seq>.log``: one line per accepted input event,
 ``<seq>\\t<crc32 hex>\\t<json>\\n``, written and flushed to the OS before the event takes effect
 (``fsync=True`` also forces it to disk, surviving power loss rather than only a process crash).
 A torn or corrupt final line (a crash mid-write) is dropped on open: that event never took effect.
+Every snapshot starts a new segment, so recovery reads only the segments after its snapshot.
 
 Snapshots ``snapshot-<seq>.json`` hold the full engine state after event ``seq``; they are written
 to a temporary file and renamed, so a snapshot is either complete or absent. The last ``keep``
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-JOURNAL_NAME = "journal.log"
+SEGMENT_PREFIX = "journal-"
 SNAPSHOT_PREFIX = "snapshot-"
 
 
@@ -55,30 +56,38 @@ class Journal:
     def __init__(self, directory: str | Path, fsync: bool = False, keep_snapshots: int = 3) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.dir / JOURNAL_NAME
         self.fsync = fsync
         self.keep_snapshots = keep_snapshots
-        self.last_seq = self._repair_tail()
+        segments = self.segments()
+        self.path = segments[-1] if segments else self._segment_path(1)
+        self.last_seq = self._repair_tail(self.path, int(self.path.stem.split("-")[1]) - 1)
         self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for the journal's lifetime
 
-    def _repair_tail(self) -> int:
-        """Drop a torn/corrupt last line; return the last good sequence number."""
-        if not self.path.exists():
-            return 0
-        last = 0
+    def _segment_path(self, first_seq: int) -> Path:
+        return self.dir / f"{SEGMENT_PREFIX}{first_seq:012d}.log"
+
+    def segments(self) -> list[Path]:
+        """Journal segment files, oldest first."""
+        return sorted(self.dir.glob(f"{SEGMENT_PREFIX}*.log"))
+
+    @staticmethod
+    def _repair_tail(path: Path, before_first: int) -> int:
+        """Drop a torn/corrupt last line of ``path``; return the last good sequence number."""
+        if not path.exists():
+            return before_first
+        last = before_first
         good_end = 0
-        with open(self.path, "rb") as fh:
+        with open(path, "rb") as fh:
             for line in fh:
                 decoded = _decode(line)
                 if decoded is None or decoded[0] != last + 1:
-                    rest = fh.read()
-                    if rest:
-                        raise JournalCorruptError(f"{self.path}: bad record after seq {last} followed by more data")
+                    if fh.read():
+                        raise JournalCorruptError(f"{path}: bad record after seq {last} followed by more data")
                     break
                 last = decoded[0]
                 good_end += len(line)
-        if good_end != self.path.stat().st_size:
-            with open(self.path, "r+b") as fh:
+        if good_end != path.stat().st_size:
+            with open(path, "r+b") as fh:
                 fh.truncate(good_end)
         return last
 
@@ -92,20 +101,32 @@ class Journal:
         self.last_seq = seq
         return seq
 
+    def rotate(self) -> None:
+        """Start a new segment at the next sequence number."""
+        self._fh.close()
+        self.path = self._segment_path(self.last_seq + 1)
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for the journal's lifetime
+
     def records(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield ``(seq, record)`` for every record with ``seq > after``, in order."""
-        with open(self.path, "rb") as fh:
-            for line in fh:
-                # cheap skip: parse only the sequence prefix of records before the snapshot
-                if int(line.split(b"\t", 1)[0]) <= after:
-                    continue
-                decoded = _decode(line)
-                if decoded is None:
-                    raise JournalCorruptError(f"{self.path}: corrupt record after seq {after}")
-                yield decoded
+        """Yield ``(seq, record)`` for every record with ``seq > after``, in order, reading only needed segments."""
+        segments = self.segments()
+        firsts = [int(p.stem.split("-")[1]) for p in segments]
+        expected = after + 1
+        for index, path in enumerate(segments):
+            if index + 1 < len(segments) and firsts[index + 1] <= after + 1:
+                continue  # every record of this segment is at or before ``after``
+            with open(path, "rb") as fh:
+                for line in fh:
+                    if int(line.split(b"\t", 1)[0]) <= after:
+                        continue
+                    decoded = _decode(line)
+                    if decoded is None or decoded[0] != expected:
+                        raise JournalCorruptError(f"{path}: corrupt or out-of-order record, expected seq {expected}")
+                    expected += 1
+                    yield decoded
 
     def write_snapshot(self, seq: int, state: dict[str, Any]) -> Path:
-        """Atomically write the state after event ``seq``; prune old snapshots."""
+        """Atomically write the state after event ``seq``, prune old snapshots, start a new segment."""
         path = self.dir / f"{SNAPSHOT_PREFIX}{seq:012d}.json"
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w") as fh:
@@ -116,6 +137,8 @@ class Journal:
         os.replace(tmp, path)
         for old in self.snapshots()[: -self.keep_snapshots]:
             old.unlink()
+        if seq == self.last_seq:
+            self.rotate()
         return path
 
     def snapshots(self) -> list[Path]:
