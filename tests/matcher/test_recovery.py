@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from offchain.matcher.cli import fill_json
 from offchain.matcher.engine import Fill, MarketConfig, Matcher
@@ -213,3 +215,30 @@ def test_recovery_reads_only_segments_after_the_snapshot(tmp_path, flow):
     assert recovered.export_state() == matcher.export_state()
     with pytest.raises(JournalCorruptError, match="expected seq 1"):
         list(Journal(tmp_path).records(after=0))  # a full replay now has a gap, and says so
+
+
+@pytest.fixture(scope="module")
+def journaled_run(tmp_path_factory, flow):
+    """One journaled run of 120 inputs: the journal bytes and the state after every journal seq."""
+    directory = tmp_path_factory.mktemp("journaled")
+    journal = Journal(directory)
+    matcher = Matcher(DOMAIN, [MARKET], journal=journal)
+    states = {0: matcher.export_state()}
+    for record in flow[:120]:
+        feed(matcher, record)
+        states[matcher.applied_seq] = matcher.export_state()
+    journal.close()
+    (segment,) = journal.segments()
+    return segment.read_bytes(), segment.name, states
+
+
+@given(cut=st.floats(0, 1))
+def test_crash_at_any_byte_recovers_the_last_complete_record(tmp_path_factory, journaled_run, cut):
+    data, name, states = journaled_run
+    offset = int(len(data) * cut)
+    directory = tmp_path_factory.mktemp("cut")
+    (directory / name).write_bytes(data[:offset])
+    recovered = Matcher.recover(directory, DOMAIN, [MARKET])
+    complete = data[:offset].count(b"\n")
+    assert recovered.applied_seq == complete
+    assert recovered.export_state() == states[complete]
