@@ -134,8 +134,8 @@ def timed_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, floa
     return book, elapsed, cpu, produced
 
 
-def latency_pass(events: list[Event], warm: list[Event]) -> list[int]:
-    """Per-event latencies in nanoseconds (sorted): each event applied alone, timer around the call."""
+def latency_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, list[int]]:
+    """Final book and per-event latencies in ns (sorted): each event applied alone, timer around the call."""
     book = _seeded_book(warm)
     singles = [(ev,) for ev in events]
     apply = book.apply
@@ -154,11 +154,11 @@ def latency_pass(events: list[Event], warm: list[Event]) -> list[int]:
     finally:
         gc.enable()
     lat.sort()
-    return lat
+    return book, lat
 
 
-def check_against_reference(book: MarketBook, warm: list[Event], events: list[Event]) -> None:
-    """Replay the flow through the reference book; raise :class:`BenchmarkMismatch` on any difference."""
+def reference_result(warm: list[Event], events: list[Event]) -> tuple[tuple[list, list], dict[int, int]]:
+    """Final levels and non-zero positions of :class:`ReferenceBook` on the flow."""
     ref = ReferenceBook()
     for kind, oid, trader, is_buy, price, qty, flags, leg in warm + events:
         if kind == bk.EV_CANCEL:
@@ -166,12 +166,19 @@ def check_against_reference(book: MarketBook, warm: list[Event], events: list[Ev
         else:
             ref.place(oid, trader, is_buy, price, qty, flags, leg)
         ref.out.clear()
+    positions = {t * bk.LEGS_PER_TRADER + leg: v for (t, leg), v in ref.positions.items() if v}
+    return ref.levels(), positions
+
+
+def check_against_reference(
+    book: MarketBook, warm: list[Event], events: list[Event], expected: tuple | None = None
+) -> None:
+    """Compare ``book`` with the reference result; raise :class:`BenchmarkMismatch` on any difference."""
+    levels, positions = expected if expected is not None else reference_result(warm, events)
     book.check_invariants()
-    if book.levels() != ref.levels():
+    if book.levels() != levels:
         raise BenchmarkMismatch("final book differs from the reference book")
-    fast_pos = {k: v for k, v in book.pos.items() if v}
-    ref_pos = {t * bk.LEGS_PER_TRADER + leg: v for (t, leg), v in ref.positions.items() if v}
-    if fast_pos != ref_pos:
+    if {k: v for k, v in book.pos.items() if v} != positions:
         raise BenchmarkMismatch("positions differ from the reference book")
 
 
@@ -227,16 +234,18 @@ def benchmark(
     counts = [0, 0]
     for ev in events:
         counts[ev[0]] += 1
+    expected = reference_result(warm, events)
     passes = []
     for _ in range(repeats):
         book, elapsed, cpu, produced = timed_pass(events, warm)
+        check_against_reference(book, warm, events, expected)
         passes.append((elapsed, cpu))
-    check_against_reference(book, warm, events)
     elapsed = min(e for e, _ in passes)
     cpu = min(c for _, c in passes)
     best = None
     for _ in range(repeats):
-        lat = latency_pass(events, warm)
+        latency_book, lat = latency_pass(events, warm)
+        check_against_reference(latency_book, warm, events, expected)
         figures = (lat[len(lat) // 2] / 1000, lat[int(len(lat) * 0.99)] / 1000)
         if best is None or figures[1] < best[1]:
             best = figures
