@@ -13,10 +13,12 @@ exactly while its total is positive.
 Order records are lists ``[oid, trader, price, remaining, is_buy, reduce_only, pos_key]``.
 A cancel sets ``remaining`` to 0 and leaves the record in its deque ("lazy deletion"); the match
 loop drops dead records when it reaches them and a level whose total reaches 0 is dropped whole.
+(Trade-off: a level whose front order never trades keeps its cancelled records until it empties;
+memory is bounded by the cancels at that level, and the match loop skips them in O(1) each.)
 
 Policies (documented for traders):
 - A fill executes at the resting (maker) order's price.
-- Self-trade prevention: cancel the resting order (reason ``self-trade``); the incoming order goes
+- Self-trade prevention: cancel the resting order (``R_SELF_TRADE``); the incoming order goes
   on matching. A fill-or-kill that cannot fill leaves the book untouched, self orders included.
 - Post-only orders that would cross are rejected, not repriced.
 - Reduce-only orders are clipped on entry to what reduces the trader's position in that leg (as the
