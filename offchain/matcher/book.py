@@ -98,7 +98,8 @@ class MarketBook:
     def place(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> None:
         """Match an incoming order (ticks, lots) and rest any GTC remainder.
 
-        ``oid`` must be new (the engine assigns them); ``trader`` is a small int id; ``leg`` 0..2.
+        ``oid`` must be new and increasing (arrival order; the engine assigns them); ``trader`` is a small
+        int id; ``leg`` 0..2.
         """
         self.apply(((EV_PLACE, oid, trader, is_buy, price, qty, flags, leg),))
 
@@ -283,8 +284,8 @@ class MarketBook:
         return False
 
     def cancel_all(self, trader: int) -> None:
-        """Cancel every resting order of ``trader`` (oldest first). O(live orders): not for the hot path."""
-        for oid in [oid for oid, rec in self.orders.items() if rec[1] == trader]:
+        """Cancel every resting order of ``trader``, oldest (lowest oid) first. O(live orders): not a hot path."""
+        for oid in sorted(oid for oid, rec in self.orders.items() if rec[1] == trader):
             self.cancel(oid, R_CANCEL_ALL)
 
     def set_position(self, trader: int, leg: int, lots: int) -> None:
@@ -353,5 +354,6 @@ class MarketBook:
             queues[k].append(rec)
             totals[k] += rec[3]
             book.orders[rec[0]] = rec
+        book.orders = dict(sorted(book.orders.items()))  # arrival (oid) order, as in the original book
         book.pos = {int(k): int(v) for k, v in state["pos"]}
         return book
