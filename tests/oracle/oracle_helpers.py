@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from ape import networks
+from ape.exceptions import ContractLogicError, CustomError
 from eth_utils import keccak
+from hexbytes import HexBytes
+from web3.exceptions import ContractCustomError as Web3ContractCustomError
 
 from offchain.oracle.deploy import AssetSpec
 from offchain.oracle.reference import OracleParams
@@ -63,3 +68,42 @@ class OracleDriver:
 
     def submit_reports(self, reports: Sequence[SignedReport], sender: Any = None):
         return self.oracle.update(build_bundle(reports), sender=sender or self.sender)
+
+
+@contextmanager
+def reverts(error: type, **inputs: Any) -> Iterator[None]:
+    """Strict ``ape.reverts(error, **inputs)``.
+
+    On anvil, ape decodes custom errors of transactions but not of ``eth_call`` (views): it raises a plain
+    ``ContractLogicError`` and ``ape.reverts`` then accepts any error and any inputs. This helper fails on
+    an undecoded revert (wrap views in :func:`call_view`), another error name, a missing input name or a
+    different value.
+    """
+    try:
+        yield
+    except ContractLogicError as exc:
+        assert isinstance(exc, CustomError), f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
+        decoded = exc
+        assert type(decoded).__name__ == error.__name__, f"expected {error.__name__}, got {type(decoded).__name__}"
+        for name, expected in inputs.items():
+            assert name in decoded.inputs, f"{error.__name__} has no input {name!r}: {decoded.inputs}"
+            actual = decoded.inputs[name]
+            assert actual == expected, f"{error.__name__}.{name}: expected {expected!r}, got {actual!r}"
+    else:
+        raise AssertionError(f"expected revert {error.__name__}, but the call succeeded")
+
+
+def call_view(contract: Any, method: str, *args: Any) -> bytes:
+    """Run a view through web3 so that a revert surfaces as ape's decoded custom error.
+
+    Use inside :func:`reverts` for views: anvil's ``eth_call`` error reaches ape with the revert data
+    flattened into a string, so ape cannot decode it; web3 keeps the raw data.
+    """
+    data = getattr(contract, method).encode_input(*args)
+    try:
+        return bytes(networks.provider.web3.eth.call({"to": contract.address, "data": data}))
+    except Web3ContractCustomError as err:
+        decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), contract.address)
+        if decoded is None:
+            raise AssertionError(f"revert data {err.data} is not an error of {contract.contract_type.name}") from err
+        raise decoded from None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
 
 from offchain.oracle.reference import Breaker, StoredReport, VolatilityModel, compute_index
-from oracle_helpers import BTC, ETH, PARAMS, SPEC
+from oracle_helpers import BTC, ETH, PARAMS, SPEC, call_view, reverts
 
 P = 100 * 10**18
 
@@ -116,8 +115,8 @@ def test_three_of_five_silent_pauses_the_market(driver, oracle, chain):
     assert not oracle.isHealthy(ETH)
     index = oracle.latestIndex(ETH)
     assert (index.priceX18, index.breaker, index.healthy) == (P, Breaker.QUORUM_LOST, False)
-    with ape.reverts(oracle.MedianOracleStalePrice, asset=ETH, age=61, maxAge=60):
-        oracle.getPrice(ETH)  # the index's oldest input is from t0
+    with reverts(oracle.MedianOracleStalePrice, asset=ETH, age=61, maxAge=60):
+        call_view(oracle, "getPrice", ETH)  # the index's oldest input is from t0
     # recovery: a third source reports again
     receipt = driver.submit({2: P + 6}, dt=1)
     assert len(logs(receipt, oracle, "CircuitBreakerReset")) == 1
@@ -176,8 +175,8 @@ def test_stale_price_boundary(driver, oracle, chain):
     assert oracle.getPrice(ETH) == (P, ts)
     assert oracle.isHealthy(ETH)
     driver.warp(1)
-    with ape.reverts(oracle.MedianOracleStalePrice, asset=ETH, age=61, maxAge=60):
-        oracle.getPrice(ETH)
+    with reverts(oracle.MedianOracleStalePrice, asset=ETH, age=61, maxAge=60):
+        call_view(oracle, "getPrice", ETH)
     assert not oracle.isHealthy(ETH)
     assert oracle.latestIndex(ETH).priceX18 == P  # the non-reverting view still shows it
 
@@ -190,16 +189,16 @@ def test_updated_at_is_the_oldest_agreeing_input(driver, oracle, chain):
 
 
 def test_get_price_unknown_or_unpriced_asset(oracle):
-    with ape.reverts(oracle.MedianOracleUnknownAsset, asset=b"\x01" * 32):
-        oracle.getPrice(b"\x01" * 32)
-    with ape.reverts(oracle.MedianOracleNoPrice, asset=BTC):
-        oracle.getPrice(BTC)
+    with reverts(oracle.MedianOracleUnknownAsset, asset=b"\x01" * 32):
+        call_view(oracle, "getPrice", b"\x01" * 32)
+    with reverts(oracle.MedianOracleNoPrice, asset=BTC):
+        call_view(oracle, "getPrice", BTC)
     assert not oracle.isHealthy(b"\x01" * 32)
 
 
 def test_guardian_pause_needs_admin_to_lift(driver, oracle, guardian, admin, stranger):
     driver.submit([P] * 5)
-    with ape.reverts(oracle.AccessControlUnauthorizedAccount):
+    with reverts(oracle.AccessControlUnauthorizedAccount):
         oracle.guardianPause(ETH, sender=stranger)
     receipt = oracle.guardianPause(ETH, sender=guardian)
     assert [(e.asset, e.by) for e in logs(receipt, oracle, "GuardianPaused")] == [(ETH, guardian.address)]
@@ -207,14 +206,14 @@ def test_guardian_pause_needs_admin_to_lift(driver, oracle, guardian, admin, str
     driver.submit([P] * 5)  # a healthy update does not lift a guardian pause
     assert not oracle.isHealthy(ETH)
     assert oracle.getPrice(ETH)[0] == P  # price still readable for reductions
-    with ape.reverts(oracle.AccessControlUnauthorizedAccount):
+    with reverts(oracle.AccessControlUnauthorizedAccount):
         oracle.guardianUnpause(ETH, sender=guardian)
     receipt = oracle.guardianUnpause(ETH, sender=admin)
     assert [(e.asset, e.by) for e in logs(receipt, oracle, "GuardianUnpaused")] == [(ETH, admin.address)]
     assert oracle.isHealthy(ETH)
-    with ape.reverts(oracle.MedianOracleUnknownAsset):
+    with reverts(oracle.MedianOracleUnknownAsset):
         oracle.guardianPause(b"\x02" * 32, sender=guardian)
-    with ape.reverts(oracle.MedianOracleUnknownAsset):
+    with reverts(oracle.MedianOracleUnknownAsset):
         oracle.guardianUnpause(b"\x02" * 32, sender=admin)
 
 
