@@ -82,7 +82,9 @@ def reverts(error: type, **inputs: Any) -> Iterator[None]:
     try:
         yield
     except ContractLogicError as exc:
-        assert isinstance(exc, CustomError), f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
+        assert isinstance(exc, CustomError), (
+            f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
+        )
         decoded = exc
         assert type(decoded).__name__ == error.__name__, f"expected {error.__name__}, got {type(decoded).__name__}"
         for name, expected in inputs.items():

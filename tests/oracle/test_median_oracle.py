@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from oracle_helpers import BTC, ETH, PARAMS, SPEC, call_view, reverts
 
 from offchain.oracle.reference import Breaker, StoredReport, VolatilityModel, compute_index
-from oracle_helpers import BTC, ETH, PARAMS, SPEC, call_view, reverts
 
 P = 100 * 10**18
 
@@ -63,9 +63,7 @@ def test_isolation_boundary(driver, oracle, offset, isolated, direction):
     receipt = driver.submit([*honest, outlier])
     [updated] = logs(receipt, oracle, "IndexUpdated")
     assert updated.rawMedianX18 == P
-    expected = compute_index(
-        {str(i): StoredReport(p, 0) for i, p in enumerate([*honest, outlier])}, 0, PARAMS, 0
-    )
+    expected = compute_index({str(i): StoredReport(p, 0) for i, p in enumerate([*honest, outlier])}, 0, PARAMS, 0)
     assert updated.priceX18 == expected.price_x18
     assert updated.agreeingSources == (4 if isolated else 5)
     # including the outlier the median is P; without it, the mean of the two middle honest prices
@@ -219,9 +217,7 @@ def test_guardian_pause_needs_admin_to_lift(driver, oracle, guardian, admin, str
 
 def test_multi_asset_bundle(driver, oracle, chain):
     ts = driver.next_time(1)
-    reports = driver.reports(dict(enumerate([P] * 5)), ts, ETH) + driver.reports(
-        dict(enumerate([2 * P] * 5)), ts, BTC
-    )
+    reports = driver.reports(dict(enumerate([P] * 5)), ts, ETH) + driver.reports(dict(enumerate([2 * P] * 5)), ts, BTC)
     receipt = driver.submit_reports(reports)
     assert [e.asset for e in logs(receipt, oracle, "IndexUpdated")] == [ETH, BTC]
     assert oracle.getPrice(ETH) == (P, ts)

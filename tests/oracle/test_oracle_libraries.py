@@ -66,4 +66,5 @@ def test_volatility_window_wraps_and_caps_returns(math, admin):
     assert returns[-2] == ref.MAX_RETURN_X18  # 1 -> 500 is capped at 100x
     assert returns[-1] == -998 * 10**15  # 500 -> 1+1e-18: 0.998 - 2e-21, magnitude rounded up
     receipt = math.sample(10**18, t + 10, 3600, sender=admin)  # too early: no sample
-    assert not list(receipt.decode_logs(math.Sampled))[0].sampled
+    [event] = list(receipt.decode_logs(math.Sampled))
+    assert not event.sampled
