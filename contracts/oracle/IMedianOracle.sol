@@ -32,11 +32,13 @@ interface IMedianOracle {
         uint64 accumulatedAt;
     }
 
-    /// @notice Latest accepted report of a source for an asset.
+    /// @notice Latest accepted report of a source for an asset, its isolation flag and its 1-based
+    /// position in the asset's source list (0 = not registered). One storage slot.
     struct SourceReport {
         uint128 priceX18;
         uint64 timestamp;
         bool isolated;
+        uint8 position;
     }
 
     /// @notice One signed report inside a bundle (the asset comes from its {AssetReports}).

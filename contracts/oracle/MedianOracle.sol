@@ -66,7 +66,6 @@ contract MedianOracle is IPriceOracle, IMedianOracle, AccessControlled, EIP712 {
     mapping(bytes32 asset => IndexState) internal _index;
     mapping(bytes32 asset => uint256) internal _cumulative;
     mapping(bytes32 asset => address[]) internal _sources;
-    mapping(bytes32 asset => mapping(address source => uint256)) internal _position;
     mapping(bytes32 asset => mapping(address source => SourceReport)) internal _reports;
     mapping(bytes32 asset => OracleVolatilityLib.Window) internal _volatility;
 
@@ -205,28 +204,29 @@ contract MedianOracle is IPriceOracle, IMedianOracle, AccessControlled, EIP712 {
     function addSource(bytes32 asset, address source) external onlyRole(Roles.ADMIN) {
         if (!_configs[asset].listed) revert MedianOracleUnknownAsset(asset);
         if (source == address(0)) revert MedianOracleZeroAddress();
-        if (_position[asset][source] != 0) revert MedianOracleSourceAlreadyRegistered(asset, source);
+        SourceReport storage report = _reports[asset][source];
+        if (report.position != 0) revert MedianOracleSourceAlreadyRegistered(asset, source);
         address[] storage list = _sources[asset];
         if (list.length >= MAX_SOURCES) revert MedianOracleTooManySources(asset, MAX_SOURCES);
         list.push(source);
-        _position[asset][source] = list.length;
+        report.position = uint8(list.length);
         emit SourceAdded(asset, source);
     }
 
     /// @notice Deregisters `source` for `asset` (admin). Its last report stops counting at once;
     /// its last timestamp is kept so that old reports cannot be replayed if it is re-added.
     function removeSource(bytes32 asset, address source) external onlyRole(Roles.ADMIN) {
-        uint256 pos = _position[asset][source];
+        SourceReport storage report = _reports[asset][source];
+        uint8 pos = report.position;
         if (pos == 0) revert MedianOracleSourceNotRegistered(asset, source);
         address[] storage list = _sources[asset];
         address last = list[list.length - 1];
         list[pos - 1] = last;
-        _position[asset][last] = pos;
+        _reports[asset][last].position = pos;
         list.pop();
-        delete _position[asset][source];
-        SourceReport storage report = _reports[asset][source];
         report.priceX18 = 0;
         report.isolated = false;
+        report.position = 0;
         emit SourceRemoved(asset, source);
     }
 
@@ -253,7 +253,8 @@ contract MedianOracle is IPriceOracle, IMedianOracle, AccessControlled, EIP712 {
         for (uint256 k; k < m; ++k) {
             SignedReport calldata rep = reports[k];
             address signer = _recoverSigner(asset, k, rep);
-            uint256 pos = _position[asset][signer];
+            SourceReport memory previous = _reports[asset][signer];
+            uint256 pos = previous.position;
             if (pos == 0) revert MedianOracleUnknownSource(asset, signer);
             if (seen & (1 << pos) != 0) revert MedianOracleDuplicateSource(asset, signer);
             seen |= 1 << pos;
@@ -266,11 +267,11 @@ contract MedianOracle is IPriceOracle, IMedianOracle, AccessControlled, EIP712 {
             if (block.timestamp - rep.timestamp > maxAge) {
                 revert MedianOracleReportTooOld(asset, signer, rep.timestamp, maxAge);
             }
-            SourceReport memory previous = _reports[asset][signer];
             if (rep.timestamp <= previous.timestamp) {
                 revert MedianOracleReportNotNewer(asset, signer, rep.timestamp, previous.timestamp);
             }
-            _reports[asset][signer] = SourceReport(uint128(rep.priceX18), rep.timestamp, previous.isolated);
+            SourceReport storage stored = _reports[asset][signer];
+            (stored.priceX18, stored.timestamp) = (uint128(rep.priceX18), rep.timestamp);
             emit PriceReported(asset, signer, rep.priceX18, rep.timestamp);
         }
     }

@@ -7,7 +7,7 @@ by maxAge for a valid price, and no update moves the index by more than the jump
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from oracle_helpers import ETH, PARAMS, call_view, reverts
@@ -22,8 +22,17 @@ HONEST = st.integers(min_value=-200, max_value=200).map(lambda bps: ("honest", b
 OUTLIER = st.tuples(st.sampled_from([-1, 1]), st.integers(min_value=600, max_value=6000)).map(
     lambda t: ("outlier", t[0] * t[1])
 )
-REPORT = st.one_of(HONEST, HONEST, OUTLIER, st.none())
+# hypothesis' one_of does not weight repeated branches, so pick the kind with a die: 4 in 6 honest.
+REPORT = st.tuples(st.integers(min_value=0, max_value=5), HONEST, OUTLIER).map(
+    lambda t: None if t[0] == 0 else t[2] if t[0] == 1 else t[1]
+)
 ROUND = st.lists(REPORT, min_size=5, max_size=5)
+# Market moves: mostly within the 10% jump cap, sometimes well beyond it.
+DRIFT = st.tuples(
+    st.integers(min_value=0, max_value=3),
+    st.integers(min_value=-300, max_value=300),
+    st.integers(min_value=-2500, max_value=2500),
+).map(lambda t: t[2] if t[0] == 0 else t[1])
 
 
 def _price(market: int, report: tuple[str, int]) -> int:
@@ -85,7 +94,7 @@ def test_state_machine(oracle, driver, chain):
         def teardown(self):
             chain.restore(self.snapshot)
 
-        @rule(reports=ROUND, drift_bps=st.integers(min_value=-2500, max_value=2500), dt=st.sampled_from([1, 2, 5]))
+        @rule(reports=ROUND, drift_bps=DRIFT, dt=st.sampled_from([1, 2, 5]))
         def round(self, reports, drift_bps, dt):
             self.market = max(ONE, self.market + self.market * drift_bps // 10_000)
             prices = {i: _price(self.market, r) for i, r in enumerate(reports) if r is not None}
@@ -117,4 +126,7 @@ def test_state_machine(oracle, driver, chain):
                 with reverts(oracle.MedianOracleStalePrice, asset=ETH, age=now - self.updated_at):
                     call_view(oracle, "getPrice", ETH)
 
-    run_state_machine_as_test(OracleMachine)
+    # Each step is a signed 5-report transaction plus reads: a third of the profile's examples keeps the
+    # ci run under a minute on a shared 2-core machine; HYPOTHESIS_PROFILE=nightly scales it up.
+    budget = settings(settings.default, max_examples=max(4, settings.default.max_examples // 3))
+    run_state_machine_as_test(OracleMachine, settings=budget)
