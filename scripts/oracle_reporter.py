@@ -45,8 +45,10 @@ def cli(account, oracle_address, config_path, interval, iterations, verbose):
     from ape import project
 
     oracle = project.MedianOracle.at(oracle_address)
+    # The EIP-712 domain uses the node's real chain id (ape may report a configured one for URI networks).
+    chain_id = int(chain.provider.web3.eth.chain_id)
     try:
-        config = load_config(config_path, chain.chain_id, oracle.address, os.environ)
+        config = load_config(config_path, chain_id, oracle.address, os.environ)
     except ConfigError as err:
         raise click.ClickException(str(err)) from err
     registered = {s.lower() for asset in config.symbols for s in _sources(oracle, asset)}
@@ -61,7 +63,7 @@ def cli(account, oracle_address, config_path, interval, iterations, verbose):
         ",".join(config.symbols),
         len(config.reporters),
         oracle.address,
-        chain.chain_id,
+        chain_id,
         interval,
     )
     rounds = submitter.run(interval_s=interval, iterations=iterations)

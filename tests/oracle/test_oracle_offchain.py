@@ -50,8 +50,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def http_url():
+    # Function scope on purpose: a module-scoped fixture makes ape take a module snapshot, and a session
+    # deployment created later in the module (the oracle) is then rolled back by ape's isolation.
     server = HTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -140,9 +142,8 @@ def test_reporter_skips_a_down_source_and_logs_it(oracle, chain, caplog):
 def test_submitter_round_with_an_outlier_and_an_outage(oracle, chain, keeper, driver, caplog):
     feeds = [SimulatedPriceFeed(BASE, seed=i) for i in range(3)]
     feeds += [SimulatedPriceFeed(BASE, seed=3, bias_bps=2000), SimulatedPriceFeed(BASE, down=True)]
-    submitter = Submitter(
-        oracle, keeper, _reporters(oracle, chain, feeds), ["eth", "btc"], clock=lambda: chain.blocks.head.timestamp
-    )
+    clock = {"now": chain.blocks.head.timestamp}
+    submitter = Submitter(oracle, keeper, _reporters(oracle, chain, feeds), ["eth", "btc"], clock=lambda: clock["now"])
     with caplog.at_level(logging.INFO, logger="perpx.oracle"):
         result = submitter.tick()
     assert result is not None and result.tx_hash
@@ -153,10 +154,15 @@ def test_submitter_round_with_an_outlier_and_an_outage(oracle, chain, keeper, dr
     assert oracle.sourceReport(ETH, submitter.reporters[3].signer.address).isolated
     assert any(e.startswith("SourceIsolated") for e in result.events)
     assert "8 reports from 4 sources" in caplog.text
-    assert submitter.tick() is None  # same block time: nothing to sign yet
-    driver.warp(1)
-    assert submitter.run(interval_s=0, iterations=2, sleep=lambda s: driver.warp(1)) == 2
-    assert now < oracle.getPrice(ETH)[1] <= chain.blocks.head.timestamp
+    assert submitter.tick() is None  # the clock has not moved: nothing new to sign
+
+    def next_second(_: float) -> None:
+        driver.warp(1)
+        clock["now"] = chain.blocks.head.timestamp
+
+    next_second(0)
+    assert submitter.run(interval_s=0, iterations=2, sleep=next_second) == 2
+    assert oracle.getPrice(ETH)[1] == clock["now"]
 
 
 def test_submitter_keeps_running_when_a_round_reverts(oracle, chain, keeper, caplog):
@@ -212,3 +218,32 @@ def test_gas_measure(project, accounts):
     one, ten = (g for _, g in results)
     print(f"\n{results}")
     assert 30_000 < one < ten < 15 * one
+
+
+def test_cli_runs_against_the_chain_with_one_source_down(oracle, chain, tmp_path):
+    """`ape run oracle_reporter` on this test chain (bare URI network): 3 simulated sources, 1 unreachable."""
+    sources = [
+        {
+            "name": f"sim{i}",
+            "key_env": f"ORACLE_TEST_KEY_{i}",
+            "feed": {"kind": "simulated", "seed": i, "base": {"ETH": "3000"}},
+        }
+        for i in range(3)
+    ]
+    sources.append(
+        {"name": "cex", "key_env": "ORACLE_TEST_KEY_3", "feed": {"kind": "http", "url": "http://127.0.0.1:9/{symbol}"}}
+    )
+    config = tmp_path / "reporter.json"
+    config.write_text(json.dumps({"assets": ["ETH"], "sources": sources}))
+    env = {**os.environ, **{f"ORACLE_TEST_KEY_{i}": source_key(i).hex() for i in range(4)}}
+    env["PATH"] = f"{REPO / '.venv/bin'}:{REPO / 'node_modules/.bin'}:{env['PATH']}"
+    command = [str(Path(sys.executable).parent / "ape"), "run", "oracle_reporter", "--network", chain.provider.uri]
+    command += ["--account", "TEST::2", "--oracle", oracle.address, "--config", str(config), "--iterations", "2"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    logs = done.stdout + done.stderr
+    assert done.returncode == 0, logs
+    assert logs.count("3 reports from 3 sources") == 2, logs
+    assert "source cex" in logs and "unreachable" in logs
+    assert "stopped after 2 submitted rounds" in logs
+    index = oracle.latestIndex(ETH)
+    assert index.healthy and index.priceX18 > 0
