@@ -15,13 +15,13 @@ contract MockOracleMath {
     event Sampled(bool sampled, int256 returnX18);
 
     /// @notice {OracleMedianLib.sort} on a copy of `values`.
-    function sort(uint256[] memory values) external pure returns (uint256[] memory) {
-        OracleMedianLib.sort(values);
-        return values;
+    function sort(uint256[] calldata values) external pure returns (uint256[] memory sorted) {
+        sorted = values;
+        OracleMedianLib.sort(sorted);
     }
 
     /// @notice {OracleMedianLib.medianOfSorted}.
-    function medianOfSorted(uint256[] memory sorted) external pure returns (uint256) {
+    function medianOfSorted(uint256[] calldata sorted) external pure returns (uint256) {
         return OracleMedianLib.medianOfSorted(sorted);
     }
 

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from web3.exceptions import Web3Exception
-
 from offchain.oracle.reporter import Reporter
 from offchain.oracle.signing import SignedReport
 
@@ -114,8 +112,8 @@ class Submitter:
         call = {"from": self.sender.address, "to": self.oracle.address, "data": self.oracle.update.encode_input(bundle)}
         try:
             estimate = web3.eth.estimate_gas(call)
-        except (ValueError, Web3Exception) as err:
-            log.debug("gas estimate reverted (%s); letting the provider estimate", err)
+        except Exception as err:  # backends raise different types (web3, eth-tester); ape names the revert below
+            log.debug("gas estimate failed (%s: %s); letting the provider estimate", type(err).__name__, err)
             return {}
         return {"gas_limit": gas_with_headroom(estimate, len(bundle))}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -43,15 +44,29 @@ class OracleDriver:
         return [s.address for s in self.signers]
 
     def next_time(self, dt: int = 1) -> int:
-        """Set the next block's timestamp ``dt`` seconds after the head and return it."""
-        ts = self.chain.blocks.head.timestamp + dt
-        self.chain.pending_timestamp = ts
-        return ts
+        """Make the next block ``dt`` (>= 1) seconds after the head, as far as the provider allows; return
+        the next block's timestamp."""
+        if dt < 1:
+            raise ValueError(f"time must move forward, got dt={dt}")
+        return self._set_next_timestamp(self.chain.blocks.head.timestamp + dt)
 
     def warp(self, dt: int) -> None:
-        """Mine an empty block ``dt`` seconds later."""
-        self.chain.pending_timestamp = self.chain.blocks.head.timestamp + dt
+        """Mine an empty block ``dt`` seconds after the head."""
+        self.next_time(dt)
         self.chain.mine()
+
+    def _set_next_timestamp(self, target: int) -> int:
+        """anvil takes any next timestamp. EthTester (py-evm) mines a block at ``t - 1`` when the pending
+        timestamp is set to ``t`` and refuses ``t - 1 <= head``; its pending block is already ``head + 1``
+        (or the wall clock), so only a later target needs setting there."""
+        if self.chain.provider.name != "test":
+            self.chain.pending_timestamp = target
+            return target
+        pending = self.chain.pending_timestamp
+        if target > pending:
+            self.chain.pending_timestamp = target
+            return target
+        return pending
 
     def sign(self, i: int, price_x18: int, ts: int, asset: bytes = ETH) -> SignedReport:
         return self.signers[i].sign(asset, price_x18, ts)
@@ -74,18 +89,16 @@ class OracleDriver:
 def reverts(error: type, **inputs: Any) -> Iterator[None]:
     """Strict ``ape.reverts(error, **inputs)``.
 
-    On anvil, ape decodes custom errors of transactions but not of ``eth_call`` (views): it raises a plain
-    ``ContractLogicError`` and ``ape.reverts`` then accepts any error and any inputs. This helper fails on
-    an undecoded revert (wrap views in :func:`call_view`), another error name, a missing input name or a
-    different value.
+    ape does not always decode custom errors (anvil: ``eth_call`` reverts of views; EthTester: revert data
+    holding a quote character); it then raises a plain ``ContractLogicError`` and ``ape.reverts`` accepts
+    any error with any inputs. This helper decodes what it can and fails on an undecoded revert (wrap
+    views in :func:`call_view`), another error name, a missing input name or a different value.
     """
     try:
         yield
     except ContractLogicError as exc:
-        assert isinstance(exc, CustomError), (
-            f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
-        )
-        decoded = exc
+        decoded = exc if isinstance(exc, CustomError) else _decode_literal(exc, error)
+        assert decoded is not None, f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
         assert type(decoded).__name__ == error.__name__, f"expected {error.__name__}, got {type(decoded).__name__}"
         for name, expected in inputs.items():
             assert name in decoded.inputs, f"{error.__name__} has no input {name!r}: {decoded.inputs}"
@@ -95,17 +108,36 @@ def reverts(error: type, **inputs: Any) -> Iterator[None]:
         raise AssertionError(f"expected revert {error.__name__}, but the call succeeded")
 
 
-def call_view(contract: Any, method: str, *args: Any) -> bytes:
-    """Run a view through web3 so that a revert surfaces as ape's decoded custom error.
+def _decode_literal(exc: ContractLogicError, error: type) -> CustomError | None:
+    """EthTester sometimes leaves a revert as the text of a bytes literal (when the data holds a quote)."""
+    text = str(exc.revert_message or "")
+    if not (text.startswith(("b'", 'b"')) and text.endswith(("'", '"'))):
+        return None
+    data = ast.literal_eval(text)
+    address = error.contract.address  # type: ignore[attr-defined]
+    return networks.provider.network.ecosystem.decode_custom_error(HexBytes(data), address)
 
-    Use inside :func:`reverts` for views: anvil's ``eth_call`` error reaches ape with the revert data
-    flattened into a string, so ape cannot decode it; web3 keeps the raw data.
+
+def call_view(contract: Any, method: str, *args: Any) -> Any:
+    """Call a view so that a revert surfaces as ape's decoded custom error, on anvil and on EthTester.
+
+    Use inside :func:`reverts` for views. EthTester reverts come back decoded; anvil's ``eth_call`` error
+    reaches ape with the revert data flattened into a string, so it is re-run through web3, which keeps
+    the raw data, and decoded here.
     """
-    data = getattr(contract, method).encode_input(*args)
     try:
-        return bytes(networks.provider.web3.eth.call({"to": contract.address, "data": data}))
-    except Web3ContractCustomError as err:
-        decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), contract.address)
-        if decoded is None:
-            raise AssertionError(f"revert data {err.data} is not an error of {contract.contract_type.name}") from err
-        raise decoded from None
+        return getattr(contract, method)(*args)
+    except CustomError:
+        raise
+    except ContractLogicError:
+        data = getattr(contract, method).encode_input(*args)
+        try:
+            networks.provider.web3.eth.call({"to": contract.address, "data": data})
+        except Web3ContractCustomError as err:
+            decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), contract.address)
+            if decoded is None:
+                raise AssertionError(
+                    f"revert data {err.data} is not an error of {contract.contract_type.name}"
+                ) from err
+            raise decoded from None
+        raise
