@@ -27,7 +27,9 @@ import {OracleVolatilityLib} from "../libraries/OracleVolatilityLib.sol";
 ///   so submitting a subset of reports cannot drop sources. `rawMedian` = median of those prices
 ///   (even count: floor of the mean of the middle two). A source is isolated when its price is
 ///   strictly more than `maxDeviationX18` from `rawMedian`; a price exactly at the threshold
-///   (e.g. exactly 5%) is kept. The index is the median of the kept (agreeing) prices.
+///   (e.g. exactly 5%) is kept. The index is the median of the kept (agreeing) prices. Isolation
+///   is judged against `rawMedian` (reported in the events), not against the final index, which
+///   can move towards an isolated price when outliers on one side only are removed.
 /// - Re-admission. Isolation is decided afresh at every update: an isolated source is back in as
 ///   soon as its latest fresh report is within the threshold of that update's raw median. No admin
 ///   step; a persistently bad source is removed by governance ({removeSource}). Transitions emit
