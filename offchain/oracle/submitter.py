@@ -105,8 +105,8 @@ class Submitter:
     def _gas_options(self, bundle: list[BundleEntry]) -> dict[str, int]:
         """A gas limit with headroom from a raw ``eth_estimateGas``; {} (provider default) if it reverts.
 
-        web3 is used directly: ape's estimate path mis-decodes custom-error reverts here, and a reverting
-        bundle is better reported by sending it through ape, which names the error.
+        The estimate only sizes the limit: if it fails (a reverting bundle, a backend quirk), the bundle is
+        sent through ape with its own estimate, whose revert names the custom error in the logs.
         """
         web3 = self.oracle.provider.web3
         call = {"from": self.sender.address, "to": self.oracle.address, "data": self.oracle.update.encode_input(bundle)}
