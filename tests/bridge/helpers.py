@@ -40,3 +40,17 @@ def make_validators(n: int, salt: str = "perpx.validator") -> list[ValidatorKey]
 def sign_with(transfer: Transfer, bridge: Any, signers: list[ValidatorKey]) -> list[bytes]:
     """Signatures of ``signers`` over ``transfer`` for ``bridge``, ascending by signer."""
     return ordered_signatures({v.address: sign_transfer(v.key, transfer, bridge.address) for v in signers})
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def malleate(signature: bytes) -> bytes:
+    """The high-s twin of a valid signature (same signer under raw ecrecover)."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def with_v(signature: bytes, v: int) -> bytes:
+    """``signature`` with its recovery byte replaced."""
+    return signature[:64] + bytes([v])
