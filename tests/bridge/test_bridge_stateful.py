@@ -9,6 +9,7 @@ once), B4 (0 < M <= N; a release succeeds iff >= M distinct, ascending, current 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import ape
 import pytest
@@ -127,7 +128,7 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
             addrs = [int(k.address, 16) for k in signers]
             quorum = (
                 len(addrs) >= self.model.threshold
-                and all(a < b for a, b in zip(addrs, addrs[1:], strict=False))
+                and all(a < b for a, b in pairwise(addrs))
                 and all(k.address in self.model.validators for k in signers)
             )
             ts = self._tick()
