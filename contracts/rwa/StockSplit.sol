@@ -19,8 +19,7 @@ abstract contract StockSplit is AccessControlled {
     uint256 private _multiplierX18 = 1e18;
     uint256 private _stagedX18;
     uint64 private _stagedAt;
-    /// @notice When the multiplier in force last changed (0: never).
-    uint64 public lastSplitAt;
+    uint64 private _lastSplitAt;
 
     /// @notice The multiplier is zero.
     error StockSplitZeroMultiplier();
@@ -63,6 +62,12 @@ abstract contract StockSplit is AccessControlled {
         return (_stagedAt != 0 && block.timestamp >= _stagedAt) ? _stagedX18 : _multiplierX18;
     }
 
+    /// @notice When the multiplier in force last changed (0: never).
+    /// @return The activation time of the latest activated split.
+    function lastSplitAt() public view returns (uint64) {
+        return (_stagedAt != 0 && block.timestamp >= _stagedAt) ? _stagedAt : _lastSplitAt;
+    }
+
     /// @notice The staged change (zeros when none is pending).
     /// @return toMultiplierX18 The staged multiplier.
     /// @return activatesAt Its activation time.
@@ -82,7 +87,7 @@ abstract contract StockSplit is AccessControlled {
     function _syncSplit() internal {
         if (_stagedAt != 0 && block.timestamp >= _stagedAt) {
             _multiplierX18 = _stagedX18;
-            lastSplitAt = _stagedAt;
+            _lastSplitAt = _stagedAt;
             _stagedX18 = 0;
             _stagedAt = 0;
         }

@@ -128,7 +128,8 @@ contract StockToken is ERC20, EIP712, StockSplit {
         uint256 age = block.timestamp - timestamp;
         if (age > maxAttestationAge) revert StockTokenStaleAttestation(age, maxAttestationAge);
         _syncSplit();
-        uint64 floor = last.timestamp > lastSplitAt ? last.timestamp : lastSplitAt;
+        uint64 splitAt = lastSplitAt();
+        uint64 floor = last.timestamp > splitAt ? last.timestamp : splitAt;
         if (timestamp < floor) revert StockTokenAttestationOutOfOrder(timestamp, floor);
         uint256 m = _multiplierAt(timestamp);
         _latest = Attestation(sharesHeld, reportHash, timestamp, attestationNonce, m);
