@@ -161,7 +161,7 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 and block >= ready_block
                 and self._deliver_ok(t.amount, ts)
             )
-            tx, err = self._call(bridge.finalizeRelease, t.as_tuple(), sender=alice)
+            _, err = self._call(bridge.finalizeRelease, t.as_tuple(), sender=alice)
             assert (err is None) == ok, (err, self.model)
             if err is None:
                 del self.model.pending[tid]

@@ -105,9 +105,8 @@ def test_two_chains_lock_release_and_back(tmp_path):
             env[f"VALIDATOR_{i}_KEY"] = v.key.hex()
         common = ["--config", str(tmp_path / "bridge.json"), "--interval", "0.2"]
         val_log, rel_log = tmp_path / "validators.log", tmp_path / "relayer.log"
-        procs.append(
-            Proc([*common, *sum((["--validator-key-env", f"VALIDATOR_{i}_KEY"] for i in range(5)), [])], env, val_log)
-        )
+        val_args = [arg for i in range(5) for arg in ("--validator-key-env", f"VALIDATOR_{i}_KEY")]
+        procs.append(Proc([*common, *val_args], env, val_log))
         relayer = Proc([*common, "--relayer-key-env", "RELAYER_KEY"], env, rel_log)
         procs.append(relayer)
 
