@@ -37,7 +37,7 @@ def _key(env: str) -> str:
 @click.option(
     "--config",
     "config_path",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False),
     help="JSON config (offchain/bridge/config.py).",
 )
@@ -46,6 +46,7 @@ def _key(env: str) -> str:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Poll once and exit.")
 @click.option("--max-seconds", default=0.0, help="Exit after this many seconds (0: run until SIGINT/SIGTERM).")
+@click.option("--demo", "demo_locks", default=0, help="Ignore the rest: start two anvils and round-trip N transfers.")
 @click.option(
     "--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"])
 )
@@ -56,11 +57,20 @@ def cli(
     interval: float,
     once: bool,
     max_seconds: float,
+    demo_locks: int,
     log_level: str,
 ) -> None:
     """Watch Locked events on every configured chain, sign them with the validator keys and deliver
     them with the relayer key on their destination chain, exactly once."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    if demo_locks:
+        from offchain.bridge.demo import run_demo
+
+        for key, value in run_demo(demo_locks).items():
+            click.echo(f"{key:>15}: {value}")
+        return
+    if not config_path:
+        raise click.UsageError("--config is required (or --demo N)")
     config = BridgeConfigFile.load(config_path)
     if not relayer_key_env and not validator_key_env:
         raise click.UsageError("nothing to do: give --relayer-key-env and/or --validator-key-env")

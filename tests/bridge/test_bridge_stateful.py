@@ -241,7 +241,7 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 assert bridge.releases(self.model.executed_transfers[-1].transfer_id).status == 2
 
     base = settings()
-    run_state_machine_as_test(BridgeMachine, settings=settings(base, max_examples=max(5, base.max_examples // 2)))
+    run_state_machine_as_test(BridgeMachine, settings=settings(base, max_examples=max(5, base.max_examples // 4)))
 
 
 @pytest.mark.parametrize("seed_keys", [7])

@@ -112,6 +112,7 @@ def test_restart_rebroadcasts_the_journaled_tx(
         relayer_account, {chain.chain_id: Destination(chain.chain_id, w3bridge)}, BridgeStore(store.path)
     )
     restarted.poll_once()  # re-broadcasts the journaled bytes
+    chain.mine()  # in case the node keeps it in its pool for a block
     receipt = w3.eth.get_transaction_receipt(row.tx_hash)
     assert receipt["status"] == 1
     restarted.poll_once()  # sees it executed
