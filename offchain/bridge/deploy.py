@@ -127,3 +127,32 @@ def allow(side: BridgeSide, admin: LocalAccount, accounts: list[str], expiry: in
         admin,
         side.compliance.functions.setAllowedBatch(accounts, [1] * len(accounts), [expiry] * len(accounts)),
     )
+
+
+# --------------------------------------------------------------------------- ape deployment steps
+# Steps in the style of offchain/deploy.py (ape ``project`` + ``CoreDeployment``), to be folded into
+# the shared deployment by the lead.
+
+
+def deploy_bridge(project: Any, deployer: Any, core: Any, params: BridgeParams) -> Any:
+    """Deploy a Bridge on the connected network against ``core`` (acl, compliance); returns it."""
+    return project.Bridge.deploy(
+        core.acl,
+        core.compliance,
+        sorted(params.validators, key=lambda a: int(a, 16)),
+        params.threshold,
+        params.delay_seconds,
+        params.delay_blocks,
+        params.rate_window,
+        sender=deployer,
+    )
+
+
+def deploy_stock_token(
+    project: Any, deployer: Any, core: Any, *, name: str, symbol: str, custodian: str, max_age: int, minters: list[Any]
+) -> Any:
+    """Deploy a StockToken and grant ``Roles.MINTER`` to ``minters`` (deployer must be admin)."""
+    token = project.StockToken.deploy(name, symbol, core.acl, core.compliance, custodian, max_age, sender=deployer)
+    for minter in minters:
+        core.acl.grantRole(roles.MINTER, minter, sender=deployer)
+    return token

@@ -22,7 +22,8 @@ from bridge.helpers import (
     ValidatorKey,
     make_validators,
 )
-from offchain.bridge.messages import Transfer, sorted_addresses
+from offchain.bridge.deploy import BridgeParams, deploy_bridge
+from offchain.bridge.messages import Transfer
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +33,15 @@ def validator_keys() -> list[ValidatorKey]:
 
 
 @pytest.fixture(scope="session")
-def bridge(project, admin, acl, compliance, validator_keys):
-    initial = sorted_addresses([v.address for v in validator_keys[:5]])
-    return project.Bridge.deploy(acl, compliance, initial, 3, DELAY_SECONDS, DELAY_BLOCKS, RATE_WINDOW, sender=admin)
+def bridge(project, admin, core, validator_keys):
+    params = BridgeParams(
+        validators=[v.address for v in validator_keys[:5]],
+        threshold=3,
+        delay_seconds=DELAY_SECONDS,
+        delay_blocks=DELAY_BLOCKS,
+        rate_window=RATE_WINDOW,
+    )
+    return deploy_bridge(project, admin, core, params)
 
 
 @pytest.fixture(scope="session")

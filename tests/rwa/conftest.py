@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 
 from offchain import roles
+from offchain.bridge.deploy import deploy_stock_token
 from rwa.helpers import CUSTODIAN, MAX_AGE
 
 
 @pytest.fixture(scope="session")
-def minter(operator, acl, admin):
-    """The operator account, granted Roles.MINTER."""
-    acl.grantRole(roles.MINTER, operator, sender=admin)
+def minter(operator):
+    """The operator account; the stock fixture grants it Roles.MINTER."""
     return operator
 
 
 @pytest.fixture(scope="session")
-def stock(project, admin, acl, compliance, minter, traders):
-    return project.StockToken.deploy("perpx Apple", "xAAPL", acl, compliance, CUSTODIAN, MAX_AGE, sender=admin)
+def stock(project, admin, core, minter, traders):
+    token = deploy_stock_token(
+        project, admin, core, name="perpx Apple", symbol="xAAPL", custodian=CUSTODIAN, max_age=MAX_AGE, minters=[minter]
+    )
+    assert core.acl.hasRole(roles.MINTER, minter)
+    return token
