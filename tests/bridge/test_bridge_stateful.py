@@ -1,4 +1,4 @@
-"""Hypothesis state machine over lock / release / finalize / replay / rotate / pause / warp.
+"""Hypothesis state machine over lock / release / finalize / cancel / replay / rotate / pause / warp.
 
 A pure-Python model predicts every outcome (success or revert) and the invariants compare it with the
 chain: B1 (released <= locked per route, equal to the ghost ledger), B2 (each id executes at most
@@ -46,6 +46,7 @@ class Model:
     pending: dict[bytes, tuple[Transfer, int, int, int]] = field(default_factory=dict)  # id -> (t, epoch, at, blk)
     window_used: dict[int, int] = field(default_factory=dict)
     executed_transfers: list[Transfer] = field(default_factory=list)
+    cancelled: list[Transfer] = field(default_factory=list)
 
 
 def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, validator_keys):
@@ -60,10 +61,12 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
             bridge.configureToken(btoken, True, False, THRESHOLD_AMOUNT, CAPACITY, sender=admin)
             bridge.setRateWindow(WINDOW, sender=admin)
             self.nonce = 0
+            bridge.lock(btoken, CAPACITY, REMOTE_CHAIN, bob, sender=alice)  # escrow so releases are backed
             self.model = Model(
                 now=chain.blocks.head.timestamp,
                 validators=sorted_addresses([k.address for k in keys[:5]]),
                 threshold=3,
+                locked=CAPACITY,
             )
 
         def teardown(self) -> None:
@@ -96,7 +99,7 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 return None, err
 
         # -- rules
-        @rule(amount=st.integers(1, 300 * UNIT))
+        @rule(amount=st.integers(1, 600 * UNIT))
         def lock(self, amount: int) -> None:
             self._tick()
             _, err = self._call(bridge.lock, btoken, amount, REMOTE_CHAIN, bob, sender=alice)
@@ -105,11 +108,17 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 self.model.locked += amount
 
         @rule(
-            amount=st.one_of(st.integers(1, THRESHOLD_AMOUNT), st.integers(THRESHOLD_AMOUNT + 1, CAPACITY + UNIT)),
+            amount=st.one_of(
+                st.integers(1, THRESHOLD_AMOUNT),
+                st.integers(THRESHOLD_AMOUNT // 2, THRESHOLD_AMOUNT),
+                st.integers(THRESHOLD_AMOUNT + 1, CAPACITY + UNIT),
+            ),
+            honest=st.sampled_from([True, True, True, False]),
             picks=st.lists(st.integers(0, 6), max_size=6),
             sort=st.booleans(),
         )
-        def release(self, amount: int, picks: list[int], sort: bool) -> None:
+        def release(self, amount: int, honest: bool, picks: list[int], sort: bool) -> None:
+            """Mostly a quorum of current members (so limits are reached), sometimes arbitrary signers."""
             self.nonce += 1
             t = Transfer(
                 REMOTE_CHAIN,
@@ -121,9 +130,17 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 bob.address,
                 amount,
             )
-            signers = [keys[i] for i in picks]
-            if sort:
-                signers = sorted({k.address: k for k in signers}.values(), key=lambda k: int(k.address, 16))
+            if honest:
+                members = [k for k in keys if k.address in self.model.validators]
+                extra = {keys[i].address for i in picks}
+                signers = members[: self.model.threshold] + [
+                    k for k in members[self.model.threshold :] if k.address in extra
+                ]
+                signers.sort(key=lambda k: int(k.address, 16))
+            else:
+                signers = [keys[i] for i in picks]
+                if sort:
+                    signers = sorted({k.address: k for k in signers}.values(), key=lambda k: int(k.address, 16))
             sigs = [bytes(s) for s in (sign_with(t, bridge, [k])[0] for k in signers)]
             addrs = [int(k.address, 16) for k in signers]
             quorum = (
@@ -147,6 +164,12 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
             else:
                 self.model.pending[t.transfer_id] = (t, self.model.epoch, ts + DELAY_SECONDS, block + DELAY_BLOCKS)
 
+        @rule(amounts=st.lists(st.integers(THRESHOLD_AMOUNT // 2, THRESHOLD_AMOUNT), min_size=1, max_size=6))
+        def release_burst(self, amounts: list[int]) -> None:
+            """Honest releases near the delay threshold in a row: drives the window capacity and escrow."""
+            for amount in amounts:
+                self.release(amount, True, [], False)
+
         @precondition(lambda self: self.model.pending)
         @rule(data=st.data())
         def finalize(self, data) -> None:
@@ -167,10 +190,18 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
                 del self.model.pending[tid]
                 self._record_delivery(t, ts)
 
-        @precondition(lambda self: self.model.executed_transfers)
+        @precondition(lambda self: self.model.pending)
+        @rule(data=st.data())
+        def guardian_cancels(self, data) -> None:
+            tid = data.draw(st.sampled_from(sorted(self.model.pending)))
+            self._tick()
+            bridge.cancelRelease(tid, sender=guardian)
+            self.model.cancelled.append(self.model.pending.pop(tid)[0])
+
+        @precondition(lambda self: self.model.executed_transfers or self.model.cancelled)
         @rule(data=st.data())
         def replay(self, data) -> None:
-            t = data.draw(st.sampled_from(self.model.executed_transfers))
+            t = data.draw(st.sampled_from(self.model.executed_transfers + self.model.cancelled))
             self._tick()
             signers = [k for k in keys if k.address in self.model.validators]
             with ape.reverts():
@@ -196,8 +227,10 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
             bridge.finalizeRotation(sender=alice)
             self.model.validators, self.model.threshold, self.model.epoch = new_set, threshold, epoch
 
-        @rule()
-        def pause(self) -> None:
+        @rule(really=st.sampled_from([False, False, True]))
+        def pause(self, really: bool) -> None:
+            if not really:
+                return
             self._tick()
             _, err = self._call(bridge.pause, sender=guardian)
             assert (err is None) == (not self.model.paused), err
