@@ -10,6 +10,7 @@ KEEPER: bytes = keccak(text="perpx.role.KEEPER")
 GUARDIAN: bytes = keccak(text="perpx.role.GUARDIAN")
 COMPLIANCE: bytes = keccak(text="perpx.role.COMPLIANCE")
 LEDGER: bytes = keccak(text="perpx.role.LEDGER")
+MINTER: bytes = keccak(text="perpx.role.MINTER")
 
 ALL: dict[str, bytes] = {
     "ADMIN": ADMIN,
@@ -18,6 +19,7 @@ ALL: dict[str, bytes] = {
     "GUARDIAN": GUARDIAN,
     "COMPLIANCE": COMPLIANCE,
     "LEDGER": LEDGER,
+    "MINTER": MINTER,
 }
 
 

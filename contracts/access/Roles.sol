@@ -19,4 +19,6 @@ library Roles {
     bytes32 internal constant COMPLIANCE = keccak256("perpx.role.COMPLIANCE");
     /// @notice Protocol modules (engine, settlement, insurance) allowed to move internal Vault balances.
     bytes32 internal constant LEDGER = keccak256("perpx.role.LEDGER");
+    /// @notice Issuance desk: mints tokenised stocks (only within the custodian's attested reserve).
+    bytes32 internal constant MINTER = keccak256("perpx.role.MINTER");
 }

@@ -1,0 +1,1 @@
+"""Bridge off-chain parts: EIP-712 messages, validator signer, relayer and the reserve attestor."""
