@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ape import networks
-from ape.exceptions import ContractLogicError, CustomError
 from eth_utils import keccak
-from hexbytes import HexBytes
-from web3.exceptions import ContractCustomError as Web3ContractCustomError
+from helpers import call_view, reverts  # noqa: F401  (re-exported for the oracle tests)
 
 from offchain.oracle.deploy import AssetSpec
 from offchain.oracle.reference import OracleParams
@@ -83,61 +78,3 @@ class OracleDriver:
 
     def submit_reports(self, reports: Sequence[SignedReport], sender: Any = None):
         return self.oracle.update(build_bundle(reports), sender=sender or self.sender)
-
-
-@contextmanager
-def reverts(error: type, **inputs: Any) -> Iterator[None]:
-    """Strict ``ape.reverts(error, **inputs)``.
-
-    ape does not always decode custom errors (anvil: ``eth_call`` reverts of views; EthTester: revert data
-    holding a quote character); it then raises a plain ``ContractLogicError`` and ``ape.reverts`` accepts
-    any error with any inputs. This helper decodes what it can and fails on an undecoded revert (wrap
-    views in :func:`call_view`), another error name, a missing input name or a different value.
-    """
-    try:
-        yield
-    except ContractLogicError as exc:
-        decoded = exc if isinstance(exc, CustomError) else _decode_literal(exc, error)
-        assert decoded is not None, f"expected {error.__name__}, got an undecoded revert {exc!r} (views: call_view)"
-        assert type(decoded).__name__ == error.__name__, f"expected {error.__name__}, got {type(decoded).__name__}"
-        for name, expected in inputs.items():
-            assert name in decoded.inputs, f"{error.__name__} has no input {name!r}: {decoded.inputs}"
-            actual = decoded.inputs[name]
-            assert actual == expected, f"{error.__name__}.{name}: expected {expected!r}, got {actual!r}"
-    else:
-        raise AssertionError(f"expected revert {error.__name__}, but the call succeeded")
-
-
-def _decode_literal(exc: ContractLogicError, error: type) -> CustomError | None:
-    """EthTester sometimes leaves a revert as the text of a bytes literal (when the data holds a quote)."""
-    text = str(exc.revert_message or "")
-    if not (text.startswith(("b'", 'b"')) and text.endswith(("'", '"'))):
-        return None
-    data = ast.literal_eval(text)
-    address = error.contract.address  # type: ignore[attr-defined]
-    return networks.provider.network.ecosystem.decode_custom_error(HexBytes(data), address)
-
-
-def call_view(contract: Any, method: str, *args: Any) -> Any:
-    """Call a view so that a revert surfaces as ape's decoded custom error, on anvil and on EthTester.
-
-    Use inside :func:`reverts` for views. EthTester reverts come back decoded; anvil's ``eth_call`` error
-    reaches ape with the revert data flattened into a string, so it is re-run through web3, which keeps
-    the raw data, and decoded here.
-    """
-    try:
-        return getattr(contract, method)(*args)
-    except CustomError:
-        raise
-    except ContractLogicError:
-        data = getattr(contract, method).encode_input(*args)
-        try:
-            networks.provider.web3.eth.call({"to": contract.address, "data": data})
-        except Web3ContractCustomError as err:
-            decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), contract.address)
-            if decoded is None:
-                raise AssertionError(
-                    f"revert data {err.data} is not an error of {contract.contract_type.name}"
-                ) from err
-            raise decoded from None
-        raise
