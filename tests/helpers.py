@@ -91,3 +91,17 @@ def call_view(contract: Any, method: str, *args: Any) -> Any:
                 ) from err
             raise decoded from None
         raise
+
+
+@contextmanager
+def isolated(chain: Any) -> Iterator[None]:
+    """Snapshot, run, restore: like ``chain.isolate()`` but lets exceptions (failed asserts) through.
+
+    ape 0.8.51's ``chain.isolate()`` swallows every exception raised inside it, so a hypothesis example
+    wrapped in it can never fail. Use this instead, always.
+    """
+    snapshot = chain.snapshot()
+    try:
+        yield
+    finally:
+        chain.restore(snapshot)

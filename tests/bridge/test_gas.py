@@ -1,10 +1,12 @@
 """offchain/bridge/gas.py runs and reports every figure `make gas` needs."""
 
+from helpers import isolated
+
 from offchain.bridge.gas import measure
 
 
 def test_gas_figures(project, accounts, chain):
-    with chain.isolate():
+    with isolated(chain):
         figures = dict(measure(project, accounts))
     for label in (
         "bridge.lock",

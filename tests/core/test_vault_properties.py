@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from ape.exceptions import ContractLogicError
-from helpers import MAX_UINT
+from helpers import MAX_UINT, isolated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +18,7 @@ N_ACCOUNTS = 3
 @dataclass
 class TokenModel:
     decimals: int
+    cap_x18: int
     fee_bps: int = 0
     held: int = 0  # token units the Vault holds
     balances: dict[int, int] = field(default_factory=dict)  # account index -> internal units
@@ -64,15 +65,17 @@ def _expect(succeeds: bool, call, *args, **kwargs) -> None:
 
 @given(ops=st.lists(operation, min_size=1, max_size=12))
 def test_vault_matches_model_and_conserves(chain, vault, prop_tokens, traders, ledger, ops):
-    with chain.isolate():
-        models = [TokenModel(6), TokenModel(18), TokenModel(6, fee_bps=50)]
+    with isolated(chain):
+        models = [TokenModel(t.decimals(), vault.collaterals(t)[4]) for t in prop_tokens]
+        models[2].fee_bps = 50
         for kind, who, tok, amount in ops:
             token, model, account = prop_tokens[tok], models[tok], traders[who]
             balance = model.balances.get(who, 0)
             if kind == "deposit":
                 received = amount - amount * model.fee_bps // 10_000
-                _expect(received > 0, vault.deposit, token, amount, sender=account)
-                if received > 0:
+                ok = received > 0 and model.total + received * model.scale <= model.cap_x18
+                _expect(ok, vault.deposit, token, amount, sender=account)
+                if ok:
                     model.held += received
                     model.balances[who] = balance + received * model.scale
             elif kind in ("withdraw", "withdraw_all"):

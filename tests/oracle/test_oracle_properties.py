@@ -7,6 +7,7 @@ by maxAge for a valid price, and no update moves the index by more than the jump
 
 from __future__ import annotations
 
+from helpers import isolated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -63,7 +64,7 @@ def _assert_matches(oracle, driver, receipt, stored, now, previous):
 
 @given(reports=ROUND, market_bps=st.integers(min_value=-3000, max_value=3000))
 def test_one_round_matches_reference(oracle, driver, chain, reports, market_bps):
-    with chain.isolate():
+    with isolated(chain):
         driver.submit([P] * 5)
         t0 = chain.blocks.head.timestamp
         stored = {s: StoredReport(P, t0) for s in driver.sources[:5]}

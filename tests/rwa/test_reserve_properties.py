@@ -2,6 +2,7 @@
 model predicts it, and after every mint the supply is within the latest fresh attestation."""
 
 import ape
+from helpers import isolated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ steps = st.lists(
 @given(ops=steps)
 def test_supply_never_exceeds_fresh_attested_reserve(chain, stock, keeper, minter, traders, ops):
     alice = traders[0]
-    with chain.isolate():
+    with isolated(chain):
         nonce, shares, att_ts, supply = 0, 0, None, 0
         for op, value in ops:
             if op == "attest":

@@ -3,6 +3,7 @@ reduce-only; while open, prices pass unchanged."""
 
 import ape
 import pytest
+from helpers import isolated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,7 +57,7 @@ def test_roles_and_bounds(guard, admin, keeper, stock, stranger):
 def test_bound_matches_exact_reference(chain, guard, admin, stock, last, proposed, cap):
     from fractions import Fraction
 
-    with chain.isolate():
+    with isolated(chain):
         guard.setClosedMoveCap(stock, cap, sender=admin)
         price, clamped = guard.boundPrice(stock, last, proposed)
     lo, hi = Fraction(last * (10_000 - cap), 10_000), Fraction(last * (10_000 + cap), 10_000)
