@@ -10,6 +10,8 @@ KEEPER: bytes = keccak(text="perpx.role.KEEPER")
 GUARDIAN: bytes = keccak(text="perpx.role.GUARDIAN")
 COMPLIANCE: bytes = keccak(text="perpx.role.COMPLIANCE")
 LEDGER: bytes = keccak(text="perpx.role.LEDGER")
+SETTLER: bytes = keccak(text="perpx.role.SETTLER")
+FUNDING: bytes = keccak(text="perpx.role.FUNDING")
 
 ALL: dict[str, bytes] = {
     "ADMIN": ADMIN,
@@ -18,6 +20,8 @@ ALL: dict[str, bytes] = {
     "GUARDIAN": GUARDIAN,
     "COMPLIANCE": COMPLIANCE,
     "LEDGER": LEDGER,
+    "SETTLER": SETTLER,
+    "FUNDING": FUNDING,
 }
 
 

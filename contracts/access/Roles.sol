@@ -19,4 +19,8 @@ library Roles {
     bytes32 internal constant COMPLIANCE = keccak256("perpx.role.COMPLIANCE");
     /// @notice Protocol modules (engine, settlement, insurance) allowed to move internal Vault balances.
     bytes32 internal constant LEDGER = keccak256("perpx.role.LEDGER");
+    /// @notice Trade settlement module: applies matched fills to the perpetual engine.
+    bytes32 internal constant SETTLER = keccak256("perpx.role.SETTLER");
+    /// @notice Funding module: feeds funding rates into the engine's cumulative funding index.
+    bytes32 internal constant FUNDING = keccak256("perpx.role.FUNDING");
 }
