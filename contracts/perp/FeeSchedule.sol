@@ -155,7 +155,7 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         uint256 last = book.lastDay;
         if (today >= last + WINDOW_DAYS) return 0;
         volumeX18 = book.rollingX18;
-        for (uint256 d = last + 1; d <= today; ++d) {
+        for (uint256 d = last + 1; d <= today && volumeX18 != 0; ++d) {
             volumeX18 -= book.buckets[d % WINDOW_DAYS];
         }
     }
@@ -189,11 +189,15 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         uint256 last = book.lastDay;
         uint256 rolling = book.rollingX18;
         if (today != last) {
+            // rolling == sum(buckets): with nothing recorded in the window there is nothing to clear
             uint256 end = today < last + WINDOW_DAYS ? today : last + WINDOW_DAYS;
-            for (uint256 d = last + 1; d <= end; ++d) {
+            for (uint256 d = last + 1; d <= end && rolling != 0; ++d) {
                 uint256 slot = d % WINDOW_DAYS;
-                rolling -= book.buckets[slot];
-                book.buckets[slot] = 0;
+                uint256 expired = book.buckets[slot];
+                if (expired != 0) {
+                    rolling -= expired;
+                    book.buckets[slot] = 0;
+                }
             }
             book.lastDay = uint64(today);
         }
