@@ -166,6 +166,18 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         emit FundingAccrued(marketId, rateX18, price, perUnit, index);
     }
 
+    /// @notice Settles the funding of every leg of `account` in `marketId` into its ledger entry.
+    /// Anyone may call it; it does not change the account's equity (pending funding is already in it).
+    /// @param account The account.
+    /// @param marketId The market.
+    function settleFunding(address account, uint256 marketId) external nonReentrant {
+        IMarketRegistry.Market memory m = registry.getMarket(marketId);
+        MarketState storage ms = marketStates[marketId];
+        for (uint8 leg; leg < 3; ++leg) {
+            _settleFunding(account, marketId, m.token, leg, _positions[account][marketId][leg], ms);
+        }
+    }
+
     /// @notice Moves the market's funding rounding surplus (pool beyond what open positions can
     /// still claim, rounded in the protocol's favour) to the insurance fund's ledger entry.
     /// @param marketId The market.

@@ -413,3 +413,9 @@ class EngineModel:
 
     def _restore(self, snap: tuple) -> None:
         self.legs, self.unsettled, self.fee_pool, self.states, self.volumes = snap
+
+
+def settle_funding(model: EngineModel, account: str, market: int) -> None:
+    """PerpEngine.settleFunding."""
+    for lg in (LEG_NET, LEG_LONG, LEG_SHORT):
+        model._settle_funding(account, market, model.leg(account, market, lg))
