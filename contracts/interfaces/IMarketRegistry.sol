@@ -62,6 +62,16 @@ interface IMarketRegistry {
     /// @notice The market `marketId`; reverts when it is not listed.
     function getMarket(uint256 marketId) external view returns (Market memory);
 
+    /// @notice What a margin check needs of `marketId` (cheaper than {getMarket}); reverts when not listed.
+    /// @return asset The oracle asset id.
+    /// @return token The settlement token.
+    /// @return inverse True for an inverse market.
+    /// @return imrX18 The initial margin rate.
+    function marginInfo(uint256 marketId)
+        external
+        view
+        returns (bytes32 asset, address token, bool inverse, uint256 imrX18);
+
     /// @notice The current (dynamic) maintenance margin rate of `marketId`, 18 decimals.
     function maintenanceRate(uint256 marketId) external view returns (uint256 mmrX18);
 }

@@ -39,4 +39,17 @@ interface IPerpEngine {
 
     /// @notice True when equity is below the maintenance requirement.
     function isLiquidatable(address account, address token) external view returns (bool);
+
+    /// @notice Moves `account`'s unsettled ledger balance of `token` into its Vault balance (losses
+    /// pulled, profits paid while the engine's pool holds enough). Returns the signed amount credited.
+    function settle(address account, address token) external returns (int256 movedX18);
+
+    /// @notice Settles the pending funding of every leg of `account` in `marketId` into its ledger.
+    function settleFunding(address account, uint256 marketId) external;
+
+    /// @notice The seed's margin ratio M = Equity / InitialMargin, 18 decimals.
+    function marginRatio(address account, address token) external view returns (int256 ratioX18);
+
+    /// @notice Re-evaluates the account's negative-equity flag (withdrawal gate).
+    function pokeNegativeEquity(address account, address token) external returns (bool negative);
 }

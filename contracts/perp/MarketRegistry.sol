@@ -120,6 +120,16 @@ contract MarketRegistry is IMarketRegistry, AccessControlled {
     }
 
     /// @inheritdoc IMarketRegistry
+    function marginInfo(uint256 marketId)
+        external
+        view
+        returns (bytes32 asset, address token, bool inverse, uint256 imrX18)
+    {
+        Market storage m = _listed(marketId);
+        return (m.asset, m.token, m.kind == MarketKind.Inverse, m.risk.imrX18);
+    }
+
+    /// @inheritdoc IMarketRegistry
     function maintenanceRate(uint256 marketId) external view returns (uint256 mmrX18) {
         Market storage m = _listed(marketId);
         uint256 sigma = oracle.volatilityX18(m.asset);

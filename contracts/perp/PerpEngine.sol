@@ -146,7 +146,7 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param marketId The market.
     /// @param enabled True for hedge mode.
     function setHedgeMode(uint256 marketId, bool enabled) external {
-        registry.getMarket(marketId);
+        registry.marginInfo(marketId);
         mapping(uint8 => Position) storage legs = _positions[msg.sender][marketId];
         if (legs[LEG_NET].size != 0 || legs[LEG_LONG].size != 0 || legs[LEG_SHORT].size != 0) {
             revert PerpEngineNotFlat(msg.sender, marketId);
@@ -171,10 +171,10 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param account The account.
     /// @param marketId The market.
     function settleFunding(address account, uint256 marketId) external nonReentrant {
-        IMarketRegistry.Market memory m = registry.getMarket(marketId);
+        (, address token,,) = registry.marginInfo(marketId);
         MarketState storage ms = marketStates[marketId];
         for (uint8 leg; leg < 3; ++leg) {
-            _settleFunding(account, marketId, m.token, leg, _positions[account][marketId][leg], ms);
+            _settleFunding(account, marketId, token, leg, _positions[account][marketId][leg], ms);
         }
     }
 
@@ -183,8 +183,8 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param marketId The market.
     /// @return surplusX18 The amount moved.
     function sweepFundingSurplus(uint256 marketId) external nonReentrant returns (uint256 surplusX18) {
-        IMarketRegistry.Market memory m = registry.getMarket(marketId);
-        return _sweepFundingSurplus(marketId, m.token, feeSchedule.insuranceFund());
+        (, address token,,) = registry.marginInfo(marketId);
+        return _sweepFundingSurplus(marketId, token, feeSchedule.insuranceFund());
     }
 
     /// @notice Splits the token's collected fees between treasury and insurance fund ledger entries.
@@ -431,19 +431,23 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         EnumerableSet.UintSet storage set = _openMarkets[account][token];
         uint256 count = set.length();
         for (uint256 k; k < count; ++k) {
-            uint256 marketId = set.at(k);
-            IMarketRegistry.Market memory m = registry.getMarket(marketId);
-            (uint256 price,) = oracle.getPrice(m.asset);
-            uint256 mmr = withMaintenance ? registry.maintenanceRate(marketId) : 0;
-            bool inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
-            int256 index = marketStates[marketId].fundingIndexX18;
-            mapping(uint8 => Position) storage legs = _positions[account][marketId];
-            for (uint8 leg; leg < 3; ++leg) {
-                Position storage p = legs[leg];
-                if (p.size == 0) continue;
-                _addLeg(s, p, inverse, price, index, m.risk.imrX18, mmr);
-            }
+            _addMarket(s, account, set.at(k), withMaintenance);
         }
         s.equity += s.pnl;
+    }
+
+    function _addMarket(AccountState memory s, address account, uint256 marketId, bool withMaintenance)
+        private
+        view
+    {
+        (bytes32 asset,, bool inverse, uint256 imr) = registry.marginInfo(marketId);
+        (uint256 price,) = oracle.getPrice(asset);
+        uint256 mmr = withMaintenance ? registry.maintenanceRate(marketId) : 0;
+        int256 index = marketStates[marketId].fundingIndexX18;
+        mapping(uint8 => Position) storage legs = _positions[account][marketId];
+        for (uint8 leg; leg < 3; ++leg) {
+            Position storage p = legs[leg];
+            if (p.size != 0) _addLeg(s, p, inverse, price, index, imr, mmr);
+        }
     }
 }

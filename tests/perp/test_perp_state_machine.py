@@ -63,7 +63,7 @@ def test_engine_state_machine(
         @rule(
             market=st.sampled_from(sorted(LINEAR_LOT)),
             pair=st.permutations(range(3)),
-            lots=st.integers(1, 400),
+            lots=st.one_of(st.integers(1, 100), st.integers(400, 3_000)),
             offset_bps=st.integers(-200, 200),
             buy=st.booleans(),
             tflags=st.sampled_from([0, 0, FLAG_API, FLAG_REDUCE_ONLY, FLAG_SHORT_LEG]),
