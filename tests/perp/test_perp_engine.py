@@ -172,11 +172,17 @@ def test_hedge_mode_holds_both_legs_and_sums_their_margin(engine, markets, opera
 # ---------------------------------------------------------------- status and oracle guards
 
 
-def test_paused_market_blocks_increases_never_reductions(engine, registry, guardian, markets, operator, accounts3):
+@pytest.mark.parametrize("how", ["guardian-pause", "admin-reduce-only"])
+def test_paused_market_blocks_increases_never_reductions(
+    engine, registry, guardian, admin, markets, operator, accounts3, how
+):
     alice, bob, _ = accounts3
     e = markets["eth20"]
     apply(engine, operator, fill(e, bob, alice, ONE, 2_000 * ONE))
-    registry.pauseMarket(e, sender=guardian)
+    if how == "guardian-pause":
+        registry.pauseMarket(e, sender=guardian)
+    else:
+        registry.setStatus(e, 2, sender=admin)
     with ape.reverts(engine.PerpEngineRiskIncreaseBlocked, fillIndex=0, marketId=e):
         apply(engine, operator, fill(e, bob, alice, ONE, 2_000 * ONE))
     apply(engine, operator, fill(e, bob, alice, ONE // 2, 2_000 * ONE, buy=False))
