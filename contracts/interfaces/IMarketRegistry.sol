@@ -25,12 +25,14 @@ interface IMarketRegistry {
 
     /// @notice Margin parameters. Rates are 18 decimals. `imrX18 = 1 / maxLeverage` (>= 2%, i.e. <= 50x);
     /// maintenance rate = min(mmrBaseX18 + volFactorX18 * sigma, mmrMaxX18) with sigma the oracle's
-    /// realised volatility; `mmrBaseX18 <= mmrMaxX18 <= imrX18`.
+    /// realised volatility; `mmrBaseX18 <= mmrMaxX18 <= imrX18`. Size-dependent initial margin: a leg of
+    /// notional N needs `N * min(imrX18 + imrSlopeX18 * N, 1)` (slope per unit of collateral notional).
     struct RiskParams {
         uint256 imrX18;
         uint256 mmrBaseX18;
         uint256 volFactorX18;
         uint256 mmrMaxX18;
+        uint256 imrSlopeX18;
     }
 
     /// @notice Trading limits. Sizes are in the market's size unit (base for linear, USD for inverse),
@@ -66,11 +68,12 @@ interface IMarketRegistry {
     /// @return asset The oracle asset id.
     /// @return token The settlement token.
     /// @return inverse True for an inverse market.
-    /// @return imrX18 The initial margin rate.
+    /// @return imrX18 The base initial margin rate.
+    /// @return imrSlopeX18 The initial margin rate added per unit of leg notional.
     function marginInfo(uint256 marketId)
         external
         view
-        returns (bytes32 asset, address token, bool inverse, uint256 imrX18);
+        returns (bytes32 asset, address token, bool inverse, uint256 imrX18, uint256 imrSlopeX18);
 
     /// @notice The current (dynamic) maintenance margin rate of `marketId`, 18 decimals.
     function maintenanceRate(uint256 marketId) external view returns (uint256 mmrX18);

@@ -74,6 +74,17 @@ library PerpMath {
         return Math.mulDiv(amountX18, rateX18, ONE);
     }
 
+    /// @notice Size-dependent rate `min(baseX18 + slopeX18 * notional / 1e18, 1e18)`, the slope term
+    /// rounded up.
+    /// @param baseX18 The rate at zero size.
+    /// @param slopeX18 The rate added per unit of notional (collateral units).
+    /// @param notionalX18 The notional.
+    /// @return rateX18 The rate, at most 100%.
+    function sizedRate(uint256 baseX18, uint256 slopeX18, uint256 notionalX18) internal pure returns (uint256) {
+        if (slopeX18 == 0) return baseX18;
+        return Math.min(baseX18 + mulRateUp(slopeX18, notionalX18), ONE);
+    }
+
     /// @notice The share `part / whole` of a signed open value, rounded toward positive infinity.
     /// @dev Used for the cost basis removed on a partial close: rounding the removed basis up rounds
     /// the realised PnL (= closing value - removed basis) down.

@@ -39,7 +39,12 @@ contract MarketRegistry is IMarketRegistry, AccessControlled {
     event MarketListed(uint256 indexed marketId, bytes32 indexed asset, address indexed token, MarketKind kind);
     /// @notice Risk parameters of a market changed.
     event RiskParamsSet(
-        uint256 indexed marketId, uint256 imrX18, uint256 mmrBaseX18, uint256 volFactorX18, uint256 mmrMaxX18
+        uint256 indexed marketId,
+        uint256 imrX18,
+        uint256 mmrBaseX18,
+        uint256 volFactorX18,
+        uint256 mmrMaxX18,
+        uint256 imrSlopeX18
     );
     /// @notice Trading parameters of a market changed.
     event TradingParamsSet(
@@ -123,10 +128,10 @@ contract MarketRegistry is IMarketRegistry, AccessControlled {
     function marginInfo(uint256 marketId)
         external
         view
-        returns (bytes32 asset, address token, bool inverse, uint256 imrX18)
+        returns (bytes32 asset, address token, bool inverse, uint256 imrX18, uint256 imrSlopeX18)
     {
         Market storage m = _listed(marketId);
-        return (m.asset, m.token, m.kind == MarketKind.Inverse, m.risk.imrX18);
+        return (m.asset, m.token, m.kind == MarketKind.Inverse, m.risk.imrX18, m.risk.imrSlopeX18);
     }
 
     /// @inheritdoc IMarketRegistry
@@ -143,7 +148,9 @@ contract MarketRegistry is IMarketRegistry, AccessControlled {
                 || risk.mmrMaxX18 > risk.imrX18
         ) revert MarketRegistryInvalidRiskParams(risk.imrX18, risk.mmrBaseX18, risk.mmrMaxX18);
         m.risk = risk;
-        emit RiskParamsSet(marketId, risk.imrX18, risk.mmrBaseX18, risk.volFactorX18, risk.mmrMaxX18);
+        emit RiskParamsSet(
+            marketId, risk.imrX18, risk.mmrBaseX18, risk.volFactorX18, risk.mmrMaxX18, risk.imrSlopeX18
+        );
     }
 
     function _setTrading(uint256 marketId, Market storage m, TradingParams calldata trading) private {

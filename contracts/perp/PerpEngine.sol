@@ -146,7 +146,7 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param marketId The market.
     /// @param enabled True for hedge mode.
     function setHedgeMode(uint256 marketId, bool enabled) external {
-        registry.marginInfo(marketId);
+        registry.marginInfo(marketId); // reverts for an unknown market
         mapping(uint8 => Position) storage legs = _positions[msg.sender][marketId];
         if (legs[LEG_NET].size != 0 || legs[LEG_LONG].size != 0 || legs[LEG_SHORT].size != 0) {
             revert PerpEngineNotFlat(msg.sender, marketId);
@@ -171,7 +171,7 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param account The account.
     /// @param marketId The market.
     function settleFunding(address account, uint256 marketId) external nonReentrant {
-        (, address token,,) = registry.marginInfo(marketId);
+        (, address token,,,) = registry.marginInfo(marketId);
         MarketState storage ms = marketStates[marketId];
         for (uint8 leg; leg < 3; ++leg) {
             _settleFunding(account, marketId, token, leg, _positions[account][marketId][leg], ms);
@@ -183,7 +183,7 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param marketId The market.
     /// @return surplusX18 The amount moved.
     function sweepFundingSurplus(uint256 marketId) external nonReentrant returns (uint256 surplusX18) {
-        (, address token,,) = registry.marginInfo(marketId);
+        (, address token,,,) = registry.marginInfo(marketId);
         return _sweepFundingSurplus(marketId, token, feeSchedule.insuranceFund());
     }
 
@@ -440,14 +440,16 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         private
         view
     {
-        (bytes32 asset,, bool inverse, uint256 imr) = registry.marginInfo(marketId);
-        (uint256 price,) = oracle.getPrice(asset);
-        uint256 mmr = withMaintenance ? registry.maintenanceRate(marketId) : 0;
-        int256 index = marketStates[marketId].fundingIndexX18;
+        LegContext memory c;
+        bytes32 asset;
+        (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
+        (c.priceX18,) = oracle.getPrice(asset);
+        c.mmrX18 = withMaintenance ? registry.maintenanceRate(marketId) : 0;
+        c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
         mapping(uint8 => Position) storage legs = _positions[account][marketId];
         for (uint8 leg; leg < 3; ++leg) {
             Position storage p = legs[leg];
-            if (p.size != 0) _addLeg(s, p, inverse, price, index, imr, mmr);
+            if (p.size != 0) _addLeg(s, p, c);
         }
     }
 }

@@ -50,6 +50,15 @@ abstract contract PerpLedger {
         uint256 maxPositionX18;
     }
 
+    struct LegContext {
+        bool inverse;
+        uint256 priceX18;
+        int256 fundingIndexX18;
+        uint256 imrX18;
+        uint256 imrSlopeX18;
+        uint256 mmrX18;
+    }
+
     struct AccountState {
         int256 equity;
         int256 pnl;
@@ -179,20 +188,12 @@ abstract contract PerpLedger {
         emit NegativeEquityFlagSet(account, token, negative, equityX18);
     }
 
-    function _addLeg(
-        AccountState memory s,
-        Position storage p,
-        bool inverse,
-        uint256 priceX18,
-        int256 fundingIndexX18,
-        uint256 imrX18,
-        uint256 mmrX18
-    ) internal view {
+    function _addLeg(AccountState memory s, Position storage p, LegContext memory c) internal view {
         int256 size = p.size;
-        s.pnl += PerpMath.markValueFloor(inverse, size, priceX18) - p.openValueX18
-            - PerpMath.fundingOwedUp(size, fundingIndexX18 - p.fundingSnapshotX18);
-        uint256 notional = PerpMath.notionalUp(inverse, SignedMath.abs(size), priceX18);
-        s.initialReq += PerpMath.mulRateUp(notional, imrX18);
-        if (mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, mmrX18);
+        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
+            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
+        uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
+        s.initialReq += PerpMath.mulRateUp(notional, PerpMath.sizedRate(c.imrX18, c.imrSlopeX18, notional));
+        if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
     }
 }

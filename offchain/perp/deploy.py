@@ -79,10 +79,12 @@ def deploy_perp(
     return PerpDeployment(registry=registry, fees=fees, engine=engine)
 
 
-def risk_params(max_leverage: int, mmr_base: int, vol_factor: int = 0, mmr_max: int | None = None) -> list[int]:
+def risk_params(
+    max_leverage: int, mmr_base: int, vol_factor: int = 0, mmr_max: int | None = None, imr_slope: int = 0
+) -> list[int]:
     """IMarketRegistry.RiskParams for ``max_leverage``x: imr = 1/leverage (rounded up)."""
     imr = -(-ONE // max_leverage)
-    return [imr, mmr_base, vol_factor, mmr_base if mmr_max is None else mmr_max]
+    return [imr, mmr_base, vol_factor, mmr_base if mmr_max is None else mmr_max, imr_slope]
 
 
 def trading_params(tick: int, lot: int, min_notional: int = 0, oi_cap: int = 0, max_position: int = 0) -> list[int]:

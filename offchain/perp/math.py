@@ -62,6 +62,18 @@ def mul_rate_down(amount: int, rate: int) -> int:
     return mul_div(amount, rate, ONE)
 
 
+def sized_rate(base: int, slope: int, notional: int) -> int:
+    """``min(base + ceil(slope * notional / 1e18), 1e18)``: size-dependent initial margin rate."""
+    if slope == 0:
+        return base
+    return min(base + mul_rate_up(slope, notional), ONE)
+
+
+def exact_sized_rate(base: int, slope: int, notional: Fraction) -> Fraction:
+    """The unrounded size-dependent rate."""
+    return min(Fraction(base, ONE) + Fraction(slope, ONE) * notional / ONE, Fraction(1))
+
+
 def basis_share_up(open_value: int, part: int, whole: int) -> int:
     """Share ``part / whole`` of a signed cost basis, rounded toward positive infinity."""
     if part == whole:

@@ -44,6 +44,7 @@ class MarketSpec:
     oi_cap: int = 0
     max_position: int = 0
     status: int = ACTIVE
+    imr_slope: int = 0
 
 
 @dataclass
@@ -361,7 +362,7 @@ class EngineModel:
                 pnl += pm.mark_value_floor(spec.inverse, p.size, price) - p.open_value
                 pnl -= pm.funding_owed_up(p.size, st.index - p.snapshot)
                 notional = pm.notional_up(spec.inverse, abs(p.size), price)
-                im += pm.mul_rate_up(notional, spec.imr)
+                im += pm.mul_rate_up(notional, pm.sized_rate(spec.imr, spec.imr_slope, notional))
                 mm += pm.mul_rate_up(notional, mmr)
         base = self.vault.get((account, token), 0) + self.unsettled.get((account, token), 0)
         return AccountState(equity=base + pnl, pnl=pnl, initial=im, maintenance=mm)
@@ -381,7 +382,7 @@ class EngineModel:
                 eq += pm.exact_value(spec.inverse, p.size, price) - p.open_value
                 eq -= Fraction(p.size * (st.index - p.snapshot), pm.ONE)
                 notional = abs(pm.exact_value(spec.inverse, p.size, price))
-                im += notional * Fraction(spec.imr, pm.ONE)
+                im += notional * pm.exact_sized_rate(spec.imr, spec.imr_slope, notional)
                 mm += notional * Fraction(self.mmr(mid), pm.ONE)
         return eq, im, mm
 

@@ -55,6 +55,7 @@ def make_model(registry, oracle, markets, vault, accounts, tokens, engine) -> En
             oi_cap=m.trading.openInterestCapX18,
             max_position=m.trading.maxPositionX18,
             status=m.status,
+            imr_slope=m.risk.imrSlopeX18,
         )
         model.prices[bytes(m.asset)] = oracle.getPrice(m.asset)[0]
         model.volatility[bytes(m.asset)] = oracle.volatilityX18(m.asset)

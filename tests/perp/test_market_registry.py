@@ -15,13 +15,19 @@ PCT = ONE // 100
 
 def test_list_market_stores_everything_and_emits(registry, admin, usdc):
     tx = registry.listMarket(
-        ETH, usdc, 1, risk_params(25, 2 * PCT, ONE // 10, 4 * PCT), trading_params(1, 2, 3, 4, 5), sender=admin
+        ETH, usdc, 1, risk_params(25, 2 * PCT, ONE // 10, 4 * PCT, 7), trading_params(1, 2, 3, 4, 5), sender=admin
     )
     mid = registry.marketCount()
     [listed] = tx.events.filter(registry.MarketListed)
     assert (listed.marketId, listed.asset, listed.token, listed.kind) == (mid, ETH, usdc.address, 1)
     [risk] = tx.events.filter(registry.RiskParamsSet)
-    assert (risk.imrX18, risk.mmrBaseX18, risk.volFactorX18, risk.mmrMaxX18) == (4 * PCT, 2 * PCT, ONE // 10, 4 * PCT)
+    assert (risk.imrX18, risk.mmrBaseX18, risk.volFactorX18, risk.mmrMaxX18, risk.imrSlopeX18) == (
+        4 * PCT,
+        2 * PCT,
+        ONE // 10,
+        4 * PCT,
+        7,
+    )
     [trading] = tx.events.filter(registry.TradingParamsSet)
     assert (
         trading.tickSizeX18,
@@ -37,11 +43,11 @@ def test_list_market_stores_everything_and_emits(registry, admin, usdc):
 @pytest.mark.parametrize(
     "risk",
     [
-        [ONE // 51, PCT, 0, PCT],  # 51x
-        [ONE + 1, PCT, 0, PCT],  # imr > 100%
-        [5 * PCT, 0, 0, PCT],  # zero maintenance base
-        [5 * PCT, 3 * PCT, 0, 2 * PCT],  # base > max
-        [5 * PCT, 2 * PCT, 0, 6 * PCT],  # max > imr
+        [ONE // 51, PCT, 0, PCT, 0],  # 51x
+        [ONE + 1, PCT, 0, PCT, 0],  # imr > 100%
+        [5 * PCT, 0, 0, PCT, 0],  # zero maintenance base
+        [5 * PCT, 3 * PCT, 0, 2 * PCT, 0],  # base > max
+        [5 * PCT, 2 * PCT, 0, 6 * PCT, 0],  # max > imr
     ],
 )
 def test_invalid_risk_params_revert(registry, admin, usdc, risk):
@@ -106,7 +112,7 @@ def test_parameter_updates_emit(registry, markets, admin):
 @pytest.mark.parametrize("sigma", [0, 10**16, 3 * 10**16 + 1, 10**17, 10**18])
 def test_dynamic_maintenance_rate(registry, oracle, admin, usdc, sigma):
     # mmr = min(1% + 0.5 * sigma, 3%)
-    registry.listMarket(BTC, usdc, 0, [5 * PCT, PCT, ONE // 2, 3 * PCT], trading_params(1, 1), sender=admin)
+    registry.listMarket(BTC, usdc, 0, [5 * PCT, PCT, ONE // 2, 3 * PCT, 0], trading_params(1, 1), sender=admin)
     oracle.setVolatility(BTC, sigma, sender=admin)
     expected = min(PCT + -(-sigma // 2), 3 * PCT)
     assert registry.maintenanceRate(registry.marketCount()) == expected
@@ -120,7 +126,7 @@ def test_dynamic_maintenance_raises_the_engine_requirement(
     alice, bob, _ = funded
     vault.deposit(usdc, 1_000 * USDC, sender=alice)
     vault.deposit(usdc, 10_000 * USDC, sender=bob)
-    registry.setRiskParams(markets["eth20"], [5 * PCT, 2 * PCT, ONE // 10, 5 * PCT], sender=admin)
+    registry.setRiskParams(markets["eth20"], [5 * PCT, 2 * PCT, ONE // 10, 5 * PCT, 0], sender=admin)
     apply(engine, operator, fill(markets["eth20"], bob, alice, 5 * ONE, 2_000 * ONE))
     assert engine.maintenanceMargin(alice, usdc) == 200 * ONE  # 2% of 10,000
     oracle.setVolatility(ETH, 2 * 10**17, sender=admin)  # +2% -> 4%

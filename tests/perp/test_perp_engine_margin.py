@@ -191,3 +191,24 @@ def test_model_predicts_the_margin_reverts(registry, engine, markets, oracle, va
         model.apply_fills([fill(markets["eth20"], bob, alice, 1_050 * ONE // 1000, 2_000 * ONE)], day=0)
     assert err.value.error == "PerpEngineInsufficientMargin"
     assert usd(1) == ONE
+
+
+def test_size_dependent_initial_margin(
+    engine, registry, admin, markets, operator, oracle, vault, usdc, deposit, alice, bob, zero_fees
+):
+    """imr grows with leg notional: 5% + 1e-6 per USD of notional (SECURITY 13)."""
+    from offchain.perp.deploy import risk_params
+
+    e = markets["eth20"]
+    registry.setRiskParams(e, risk_params(20, 2 * ONE // 100, imr_slope=ONE // 10**6), sender=admin)
+    deposit(alice, usdc, 10_000 * USDC)
+    deposit(bob, usdc, 100_000 * USDC)
+    # 10 ETH at 2,000 = 20,000 notional: rate 5% + 2% = 7% -> 1,400
+    apply(engine, operator, fill(e, bob, alice, 10 * ONE, 2_000 * ONE))
+    assert engine.initialMargin(alice, usdc) == 1_400 * ONE
+    model = make_model(registry, oracle, markets, vault, [str(alice), str(bob)], [str(usdc)], engine)
+    model.apply_fills([fill(e, bob, alice, 10 * ONE, 2_000 * ONE)], 0)
+    assert model.evaluate(str(alice), str(usdc)).initial == 1_400 * ONE
+    # 50 ETH = 100,000 notional: 5% + 10% = 15% -> 15,000 > 10,000 collateral (flat rate would need 5,000)
+    with ape.reverts(engine.PerpEngineInsufficientMargin, requiredX18=15_000 * ONE):
+        apply(engine, operator, fill(e, bob, alice, 40 * ONE, 2_000 * ONE))

@@ -8,9 +8,10 @@ chain equals the reference model to the wei, and the engine's pool identity hold
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from perp_helpers import ETH, USDC, make_model
 
@@ -19,6 +20,7 @@ from offchain.perp.math import ONE
 from offchain.perp.model import Fill, ModelRevert
 
 
+@settings(max_examples=10 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else settings().max_examples)
 @given(
     market=st.sampled_from(["eth20", "inv20"]),
     lots=st.integers(1, 10_000),
