@@ -38,8 +38,6 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     using SafeCast for uint256;
     using SafeCast for int256;
 
-    /// @notice Bound on markets with an open position per (account, settlement token).
-    uint256 public constant MAX_OPEN_MARKETS = 16;
     /// @notice Fill flag: API order.
     uint8 public constant FLAG_API = 1;
     /// @notice Fill flag: reduce-only order.
@@ -55,12 +53,6 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     IFeeSchedule public immutable feeSchedule;
     /// @notice Index prices and volatility.
     IPriceOracle public immutable oracle;
-
-    struct Touch {
-        address account;
-        address token;
-        bool riskIncreased;
-    }
 
     /// @notice A constructor address is zero.
     error PerpEngineZeroAddress();
@@ -80,8 +72,6 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     error PerpEnginePositionLimit(uint256 fillIndex, address account, uint256 sizeX18, uint256 maxX18);
     /// @notice Open interest would exceed the market's cap.
     error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
-    /// @notice The account already has open positions in the maximum number of markets.
-    error PerpEngineTooManyPositions(address account, address token, uint256 max);
     /// @notice After risk increased, equity is below the initial margin.
     error PerpEngineInsufficientMargin(address account, address token, int256 equityX18, uint256 requiredX18);
     /// @notice After a reduction, equity is below the maintenance margin.
@@ -356,58 +346,6 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         _bookRealised(account, t.token, realised);
         _trackOpen(account, t.token, t.marketId, oldSize, newSize);
         emit PositionUpdated(account, t.marketId, leg, newSize, p.openValueX18, realised);
-    }
-
-    /// @dev Updates the cost basis for a size change and returns the realised PnL (rounded down).
-    function _rebase(Trade memory t, Position storage p, int256 oldSize, int256 delta, int256 flow)
-        private
-        returns (int256 realised)
-    {
-        int256 openValue = p.openValueX18;
-        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
-            p.openValueX18 = openValue + flow;
-            return 0;
-        }
-        uint256 absOld = SignedMath.abs(oldSize);
-        uint256 absDelta = SignedMath.abs(delta);
-        if (absDelta <= absOld) {
-            int256 basis = PerpMath.basisShareUp(openValue, absDelta, absOld);
-            p.openValueX18 = openValue - basis;
-            return -flow - basis;
-        }
-        // flip through zero: close the whole old position, open the remainder at the same price
-        int256 closeFlow = PerpMath.tradeValue(t.inverse, -oldSize, t.priceX18);
-        p.openValueX18 = flow - closeFlow;
-        return -closeFlow - openValue;
-    }
-
-    function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) private {
-        EnumerableSet.UintSet storage set = _openMarkets[account][token];
-        if (oldSize == 0 && newSize != 0) {
-            if (set.add(marketId) && set.length() > MAX_OPEN_MARKETS) {
-                revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
-            }
-        } else if (oldSize != 0 && newSize == 0) {
-            mapping(uint8 => Position) storage legs = _positions[account][marketId];
-            if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
-                set.remove(marketId);
-            }
-        }
-    }
-
-    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
-        private
-        pure
-        returns (uint256)
-    {
-        for (uint256 k; k < n; ++k) {
-            if (touches[k].account == account && touches[k].token == token) {
-                if (up) touches[k].riskIncreased = true;
-                return n;
-            }
-        }
-        touches[n] = Touch(account, token, up);
-        return n + 1;
     }
 
     function _checkEndState(Touch memory t) private {

@@ -13,9 +13,12 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 /// entries (accounts, fee pool, funding pool), which is what makes the engine's conservation
 /// identity exact.
 abstract contract PerpLedger {
+    using EnumerableSet for EnumerableSet.UintSet;
     using SafeCast for uint256;
     using SafeCast for int256;
 
+    /// @notice Bound on markets with an open position per (account, settlement token).
+    uint256 public constant MAX_OPEN_MARKETS = 16;
     /// @notice Leg of a one-way position.
     uint8 public constant LEG_NET = 0;
     /// @notice Long leg of a hedge-mode position.
@@ -59,6 +62,12 @@ abstract contract PerpLedger {
         uint256 mmrX18;
     }
 
+    struct Touch {
+        address account;
+        address token;
+        bool riskIncreased;
+    }
+
     struct AccountState {
         int256 equity;
         int256 pnl;
@@ -82,6 +91,8 @@ abstract contract PerpLedger {
     /// @notice Number of flagged accounts per token; withdrawals of the token are refused while > 0.
     mapping(address token => uint256) public negativeEquityCount;
 
+    /// @notice The account already has open positions in the maximum number of markets.
+    error PerpEngineTooManyPositions(address account, address token, uint256 max);
     /// @notice A leg settled its funding: `amountX18` > 0 paid into the market's pool, < 0 received.
     event FundingSettled(address indexed account, uint256 indexed marketId, uint8 leg, int256 amountX18);
     /// @notice Unsettled ledger balance moved into (> 0) or out of (< 0) the account's Vault balance.
@@ -195,5 +206,57 @@ abstract contract PerpLedger {
         uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
         s.initialReq += PerpMath.mulRateUp(notional, PerpMath.sizedRate(c.imrX18, c.imrSlopeX18, notional));
         if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
+    }
+
+    /// @dev Updates the cost basis for a size change and returns the realised PnL (rounded down).
+    function _rebase(Trade memory t, Position storage p, int256 oldSize, int256 delta, int256 flow)
+        internal
+        returns (int256 realised)
+    {
+        int256 openValue = p.openValueX18;
+        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
+            p.openValueX18 = openValue + flow;
+            return 0;
+        }
+        uint256 absOld = SignedMath.abs(oldSize);
+        uint256 absDelta = SignedMath.abs(delta);
+        if (absDelta <= absOld) {
+            int256 basis = PerpMath.basisShareUp(openValue, absDelta, absOld);
+            p.openValueX18 = openValue - basis;
+            return -flow - basis;
+        }
+        // flip through zero: close the whole old position, open the remainder at the same price
+        int256 closeFlow = PerpMath.tradeValue(t.inverse, -oldSize, t.priceX18);
+        p.openValueX18 = flow - closeFlow;
+        return -closeFlow - openValue;
+    }
+
+    function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) internal {
+        EnumerableSet.UintSet storage set = _openMarkets[account][token];
+        if (oldSize == 0 && newSize != 0) {
+            if (set.add(marketId) && set.length() > MAX_OPEN_MARKETS) {
+                revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
+            }
+        } else if (oldSize != 0 && newSize == 0) {
+            mapping(uint8 => Position) storage legs = _positions[account][marketId];
+            if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
+                set.remove(marketId);
+            }
+        }
+    }
+
+    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
+        internal
+        pure
+        returns (uint256)
+    {
+        for (uint256 k; k < n; ++k) {
+            if (touches[k].account == account && touches[k].token == token) {
+                if (up) touches[k].riskIncreased = true;
+                return n;
+            }
+        }
+        touches[n] = Touch(account, token, up);
+        return n + 1;
     }
 }
