@@ -24,16 +24,15 @@ library PerpMath {
     /// @notice One in 18-decimal fixed point.
     uint256 internal constant ONE = 1e18;
 
-    /// @notice The value of `size` at `priceX18`, truncated toward zero (odd-symmetric).
+    /// @notice The value of `size` at `priceX18`, rounded toward positive infinity: the cash a trader
+    /// books for a size change (`cash = -valueUp(delta)`), so every trader's cash rounds down.
+    /// @dev `valueUp(x) + valueUp(-x)` is 0 or 1: the residual of a fill goes to the fee pool.
     /// @param inverse True for an inverse (coin-margined) market.
     /// @param size Signed size, 18 decimals.
     /// @param priceX18 Price, 18 decimals, non-zero.
     /// @return value Signed value in collateral units, 18 decimals.
-    function tradeValue(bool inverse, int256 size, uint256 priceX18) internal pure returns (int256 value) {
-        uint256 magnitude = _valueMagnitude(inverse, SignedMath.abs(size), priceX18, Math.Rounding.Floor);
-        int256 v = magnitude.toInt256();
-        // linear: sign of size; inverse: opposite sign
-        return ((size < 0) != inverse) ? -v : v;
+    function valueUp(bool inverse, int256 size, uint256 priceX18) internal pure returns (int256 value) {
+        return -markValueFloor(inverse, -size, priceX18);
     }
 
     /// @notice The value of `size` at `priceX18`, rounded toward negative infinity (equity rounds down).

@@ -290,13 +290,10 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         t.token = m.token;
         t.priceX18 = f.priceX18;
         t.maxPositionX18 = m.trading.maxPositionX18;
-        int256 takerDelta = f.takerIsBuy ? f.sizeX18.toInt256() : -f.sizeX18.toInt256();
-        int256 flow = PerpMath.tradeValue(t.inverse, takerDelta, f.priceX18);
         MarketState storage ms = marketStates[f.marketId];
         uint256 oiBefore = ms.longOpenInterestX18;
-        takerUp = _applyLeg(t, ms, f.taker, takerDelta, flow, f.takerFlags);
-        makerUp = _applyLeg(t, ms, f.maker, -takerDelta, -flow, f.makerFlags);
-        uint256 notional = SignedMath.abs(flow);
+        uint256 notional;
+        (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f);
         if (takerUp || makerUp) {
             if (m.status != IMarketRegistry.MarketStatus.Active || !oracle.isHealthy(m.asset)) {
                 revert PerpEngineRiskIncreaseBlocked(i, f.marketId);
@@ -310,6 +307,21 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         }
         token = m.token;
         _chargeFees(f, token, notional, t.inverse ? f.sizeX18 : notional);
+    }
+
+    /// @dev Books both sides of a fill; each side's cash (-value, rounded toward +inf) rounds down and the
+    /// residual (0 or 1 atom) goes to the fee pool. Returns the fill's notional (rounded down).
+    function _applyBothLegs(Trade memory t, MarketState storage ms, Fill calldata f)
+        private
+        returns (bool takerUp, bool makerUp, uint256 notional)
+    {
+        int256 takerDelta = f.takerIsBuy ? f.sizeX18.toInt256() : -f.sizeX18.toInt256();
+        int256 takerFlow = PerpMath.valueUp(t.inverse, takerDelta, f.priceX18);
+        int256 makerFlow = PerpMath.valueUp(t.inverse, -takerDelta, f.priceX18);
+        takerUp = _applyLeg(t, ms, f.taker, takerDelta, takerFlow, f.takerFlags);
+        makerUp = _applyLeg(t, ms, f.maker, -takerDelta, makerFlow, f.makerFlags);
+        _bookResidual(t.token, uint256(takerFlow + makerFlow));
+        notional = Math.min(SignedMath.abs(takerFlow), SignedMath.abs(makerFlow));
     }
 
     function _chargeFees(Fill calldata f, address token, uint256 notional, uint256 volumeUsd) private {

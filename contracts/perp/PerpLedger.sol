@@ -27,7 +27,7 @@ abstract contract PerpLedger {
     uint8 public constant LEG_SHORT = 2;
 
     /// @notice One position leg. `openValueX18` is the cost basis: the signed value of the size at
-    /// entry (PerpMath.tradeValue), so unrealised PnL = value at index - openValue.
+    /// entry (PerpMath.valueUp), so unrealised PnL = value at index - openValue.
     struct Position {
         int256 size;
         int256 openValueX18;
@@ -158,6 +158,10 @@ abstract contract PerpLedger {
         feePoolX18[token] += takerFee - makerRebate;
     }
 
+    function _bookResidual(address token, uint256 residual) internal {
+        if (residual != 0) feePoolX18[token] += residual;
+    }
+
     function _bookSettled(address account, address token, int256 movedX18) internal {
         unsettledX18[account][token] -= movedX18;
         emit Settled(account, token, movedX18);
@@ -226,7 +230,7 @@ abstract contract PerpLedger {
             return -flow - basis;
         }
         // flip through zero: close the whole old position, open the remainder at the same price
-        int256 closeFlow = PerpMath.tradeValue(t.inverse, -oldSize, t.priceX18);
+        int256 closeFlow = PerpMath.valueUp(t.inverse, -oldSize, t.priceX18);
         p.openValueX18 = flow - closeFlow;
         return -closeFlow - openValue;
     }

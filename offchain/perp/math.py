@@ -27,10 +27,9 @@ def _value_negative(inverse: bool, size: int) -> bool:
     return (size < 0) != inverse
 
 
-def trade_value(inverse: bool, size: int, price: int) -> int:
-    """Signed value of ``size`` at ``price``, truncated toward zero (the fill's cash flow)."""
-    m = _magnitude(inverse, abs(size), price, up=False)
-    return -m if _value_negative(inverse, size) else m
+def value_up(inverse: bool, size: int, price: int) -> int:
+    """Signed value rounded toward positive infinity: a fill books ``cash = -value_up(delta)`` per side."""
+    return -mark_value_floor(inverse, -size, price)
 
 
 def mark_value_floor(inverse: bool, size: int, price: int) -> int:

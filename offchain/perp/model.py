@@ -212,12 +212,14 @@ class EngineModel:
         if f.size == 0 or f.price == 0 or f.size % spec.lot or f.price % spec.tick or f.maker == f.taker:
             raise ModelRevert("PerpEngineInvalidFill", str(i))
         delta = f.size if f.taker_is_buy else -f.size
-        flow = pm.trade_value(spec.inverse, delta, f.price)
+        taker_flow = pm.value_up(spec.inverse, delta, f.price)
+        maker_flow = pm.value_up(spec.inverse, -delta, f.price)
         st = self.state(f.market)
         oi_before = st.long_oi
-        taker_up = self._apply_leg(i, f.market, f.taker, delta, flow, f.taker_flags, f.price)
-        maker_up = self._apply_leg(i, f.market, f.maker, -delta, -flow, f.maker_flags, f.price)
-        notional = abs(flow)
+        taker_up = self._apply_leg(i, f.market, f.taker, delta, taker_flow, f.taker_flags, f.price)
+        maker_up = self._apply_leg(i, f.market, f.maker, -delta, maker_flow, f.maker_flags, f.price)
+        self.fee_pool[spec.token] = self.fee_pool.get(spec.token, 0) + taker_flow + maker_flow
+        notional = min(abs(taker_flow), abs(maker_flow))
         if taker_up or maker_up:
             if spec.status != ACTIVE or spec.asset in self.unhealthy:
                 raise ModelRevert("PerpEngineRiskIncreaseBlocked", str(i))
@@ -259,7 +261,7 @@ class EngineModel:
             p.open_value -= basis
             realised = -flow - basis
         else:
-            close_flow = pm.trade_value(spec.inverse, -old, price)
+            close_flow = pm.value_up(spec.inverse, -old, price)
             realised = -close_flow - p.open_value
             p.open_value = flow - close_flow
         st = self.state(market)

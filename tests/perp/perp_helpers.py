@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from eth_utils import keccak
 
 from offchain.perp.math import ONE
@@ -34,6 +37,20 @@ def usd(x: int | float) -> int:
 
 def eth(x: int | float) -> int:
     return round(x * 10**6) * 10**12
+
+
+@contextmanager
+def isolated(chain) -> Iterator[None]:
+    """Snapshot, run, restore: like ``chain.isolate()`` but lets exceptions (failed asserts) through.
+
+    ape 0.8.51's ``chain.isolate()`` swallows every exception raised inside it, so a hypothesis example
+    wrapped in it can never fail.
+    """
+    snap = chain.snapshot()
+    try:
+        yield
+    finally:
+        chain.restore(snap)
 
 
 def make_model(registry, oracle, markets, vault, accounts, tokens, engine) -> EngineModel:

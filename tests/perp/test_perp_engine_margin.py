@@ -159,7 +159,7 @@ def test_inverse_pnl_matches_reference_to_the_wei(
     [ev] = [e for e in tx.events.filter(engine.PositionUpdated) if e.account == alice.address]
     entry, exit_ = 2_222_2222 * 10**14, 1_987_6543 * 10**14
     exact = Fraction(-2_556 * ONE) * (Fraction(ONE, entry) - Fraction(ONE, exit_))
-    assert abs(ev.realisedPnlX18 - exact) < 2
+    assert exact - 2 < ev.realisedPnlX18 <= exact
     assert ev.realisedPnlX18 > 0  # a short gains when the price falls, in coin as in USD
 
 
@@ -176,11 +176,16 @@ def test_inverse_full_close_pnl_is_size_times_reciprocal_difference(
     tx = apply(engine, operator, fill(inv, bob, alice, size, exit_, buy=False))
     ev = next(e for e in tx.events.filter(engine.PositionUpdated) if e.account == alice.address)
     exact = Fraction(size) * (Fraction(ONE, entry) - Fraction(ONE, exit_))
-    reference = pm.mul_div(size, ONE, entry) - pm.mul_div(size, ONE, exit_)
+    # each side's cash rounds down: the long books floor(N/entry) - ceil(N/exit), the short
+    # floor(N/exit) - ceil(N/entry); the (0..2 atom) difference goes to the fee pool
+    reference = pm.mul_div(size, ONE, entry) - pm.mul_div(size, ONE, exit_, up=True)
+    short_reference = pm.mul_div(size, ONE, exit_) - pm.mul_div(size, ONE, entry, up=True)
     assert ev.realisedPnlX18 == reference
-    assert abs(ev.realisedPnlX18 - exact) < 1
+    assert exact - 2 < ev.realisedPnlX18 <= exact
+    assert exact - 2 < -short_reference and short_reference <= -exact
     assert engine.unsettledX18(alice, weth) == reference
-    assert engine.unsettledX18(bob, weth) == -reference
+    assert engine.unsettledX18(bob, weth) == short_reference
+    assert engine.feePoolX18(weth) == -(reference + short_reference)
 
 
 def test_model_predicts_the_margin_reverts(registry, engine, markets, oracle, vault, usdc, alice, bob):
