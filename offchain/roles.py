@@ -11,6 +11,8 @@ GUARDIAN: bytes = keccak(text="perpx.role.GUARDIAN")
 COMPLIANCE: bytes = keccak(text="perpx.role.COMPLIANCE")
 LEDGER: bytes = keccak(text="perpx.role.LEDGER")
 MINTER: bytes = keccak(text="perpx.role.MINTER")
+SETTLER: bytes = keccak(text="perpx.role.SETTLER")
+FUNDING: bytes = keccak(text="perpx.role.FUNDING")
 
 ALL: dict[str, bytes] = {
     "ADMIN": ADMIN,
@@ -20,6 +22,8 @@ ALL: dict[str, bytes] = {
     "COMPLIANCE": COMPLIANCE,
     "LEDGER": LEDGER,
     "MINTER": MINTER,
+    "SETTLER": SETTLER,
+    "FUNDING": FUNDING,
 }
 
 

@@ -21,4 +21,8 @@ library Roles {
     bytes32 internal constant LEDGER = keccak256("perpx.role.LEDGER");
     /// @notice Issuance desk: mints tokenised stocks (only within the custodian's attested reserve).
     bytes32 internal constant MINTER = keccak256("perpx.role.MINTER");
+    /// @notice Trade settlement module: applies matched fills to the perpetual engine.
+    bytes32 internal constant SETTLER = keccak256("perpx.role.SETTLER");
+    /// @notice Funding module: feeds funding rates into the engine's cumulative funding index.
+    bytes32 internal constant FUNDING = keccak256("perpx.role.FUNDING");
 }

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {AccessControlled} from "../access/AccessControlled.sol";
+import {Roles} from "../access/Roles.sol";
+import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
+import {PerpMath} from "../libraries/PerpMath.sol";
+
+/// @title FeeSchedule
+/// @notice Six maker/taker fee tiers by trailing 30-day traded volume (seed 000 section 3), a
+/// further discount on API-flagged taker orders, and the treasury / insurance fee split.
+/// @dev Volume is tracked per account in 30 daily buckets (UTC days, the current day included) with a
+/// running sum, so a fill costs O(1) storage writes (plus one bucket clear per elapsed day, at most
+/// 30). Tiers are checked so that every tier's maker rebate is at most the lowest effective taker fee:
+/// the fee pool never pays out more than it takes on any single fill.
+contract FeeSchedule is IFeeSchedule, AccessControlled {
+    /// @notice Number of fee tiers.
+    uint256 public constant TIER_COUNT = 6;
+    /// @notice Volume window in days.
+    uint256 public constant WINDOW_DAYS = 30;
+    /// @notice Highest taker fee rate a tier may charge (1%).
+    uint256 public constant MAX_TAKER_RATE_X18 = 1e16;
+
+    /// @notice One fee tier.
+    struct Tier {
+        uint128 minVolumeUsdX18;
+        uint64 takerRateX18;
+        uint64 makerRebateRateX18;
+    }
+
+    struct VolumeBook {
+        uint64 lastDay;
+        uint192 rollingX18;
+        uint256[WINDOW_DAYS] buckets;
+    }
+
+    Tier[TIER_COUNT] private _tiers;
+    mapping(address account => VolumeBook) private _volumes;
+
+    /// @notice Discount on API-flagged taker fees (18 decimals, 1e17 = 10%).
+    uint256 public apiDiscountX18;
+    /// @inheritdoc IFeeSchedule
+    uint256 public insuranceShareX18;
+    /// @inheritdoc IFeeSchedule
+    address public treasury;
+    /// @inheritdoc IFeeSchedule
+    address public insuranceFund;
+
+    /// @notice A required address is zero.
+    error FeeScheduleZeroAddress();
+    /// @notice The tier index is out of range.
+    error FeeScheduleInvalidTier(uint256 index);
+    /// @notice Tier thresholds must start at 0 and strictly increase.
+    error FeeScheduleThresholdsNotIncreasing(uint256 index, uint256 minVolumeUsdX18);
+    /// @notice A rate is above its bound.
+    error FeeScheduleRateTooHigh(uint256 rateX18, uint256 maxX18);
+    /// @notice Some maker rebate exceeds the lowest effective taker fee (the fee pool could go negative).
+    error FeeScheduleRebateAboveTakerFee(uint256 maxRebateRateX18, uint256 minTakerRateX18);
+
+    /// @notice A tier changed.
+    event TierSet(uint256 indexed index, uint256 minVolumeUsdX18, uint256 takerRateX18, uint256 makerRebateRateX18);
+    /// @notice The API discount changed.
+    event ApiDiscountSet(uint256 discountX18);
+    /// @notice The fee split changed.
+    event FeeSplitSet(address treasury, address insuranceFund, uint256 insuranceShareX18);
+    /// @notice Volume was recorded for an account.
+    event VolumeRecorded(address indexed account, uint256 day, uint256 volumeUsdX18, uint256 trailingX18);
+
+    /// @param acl_ The deployment's ProtocolAccess.
+    /// @param treasury_ Receives the treasury share of fees.
+    /// @param insuranceFund_ The insurance fund account.
+    /// @param insuranceShareX18_ Share of fees for the insurance fund.
+    constructor(IAccessControl acl_, address treasury_, address insuranceFund_, uint256 insuranceShareX18_)
+        AccessControlled(acl_)
+    {
+        _setSplit(treasury_, insuranceFund_, insuranceShareX18_);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Replaces all six tiers at once (thresholds must start at 0 and strictly increase).
+    /// @param tiers The new tiers, lowest first.
+    function setTiers(Tier[TIER_COUNT] calldata tiers) external onlyRole(Roles.ADMIN) {
+        for (uint256 i; i < TIER_COUNT; ++i) {
+            Tier calldata t = tiers[i];
+            if ((i == 0 && t.minVolumeUsdX18 != 0) || (i > 0 && t.minVolumeUsdX18 <= tiers[i - 1].minVolumeUsdX18)) {
+                revert FeeScheduleThresholdsNotIncreasing(i, t.minVolumeUsdX18);
+            }
+            if (t.takerRateX18 > MAX_TAKER_RATE_X18) revert FeeScheduleRateTooHigh(t.takerRateX18, MAX_TAKER_RATE_X18);
+            _tiers[i] = t;
+            emit TierSet(i, t.minVolumeUsdX18, t.takerRateX18, t.makerRebateRateX18);
+        }
+        _checkRebatesCovered();
+    }
+
+    /// @notice Sets the API-order discount on taker fees.
+    /// @param discountX18 The discount, at most 100%.
+    function setApiDiscount(uint256 discountX18) external onlyRole(Roles.ADMIN) {
+        if (discountX18 > 1e18) revert FeeScheduleRateTooHigh(discountX18, 1e18);
+        apiDiscountX18 = discountX18;
+        emit ApiDiscountSet(discountX18);
+        _checkRebatesCovered();
+    }
+
+    /// @notice Sets the treasury, the insurance fund and the insurance share of fees.
+    /// @param treasury_ Treasury account.
+    /// @param insuranceFund_ Insurance fund account.
+    /// @param insuranceShareX18_ Insurance share, at most 100%.
+    function setFeeSplit(address treasury_, address insuranceFund_, uint256 insuranceShareX18_)
+        external
+        onlyRole(Roles.ADMIN)
+    {
+        _setSplit(treasury_, insuranceFund_, insuranceShareX18_);
+    }
+
+    // ---------------------------------------------------------------- ledger
+
+    /// @inheritdoc IFeeSchedule
+    function chargeFill(address maker, address taker, uint256 notionalX18, uint256 volumeUsdX18, bool takerApi)
+        external
+        onlyRole(Roles.LEDGER)
+        returns (uint256 takerFeeX18, uint256 makerRebateX18)
+    {
+        (takerFeeX18, makerRebateX18) = _quote(maker, taker, notionalX18, takerApi);
+        _record(maker, volumeUsdX18);
+        _record(taker, volumeUsdX18);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IFeeSchedule
+    function quoteFill(address maker, address taker, uint256 notionalX18, bool takerApi)
+        external
+        view
+        returns (uint256 takerFeeX18, uint256 makerRebateX18)
+    {
+        return _quote(maker, taker, notionalX18, takerApi);
+    }
+
+    /// @notice The tier at `index`.
+    /// @param index 0..5.
+    /// @return tier The tier.
+    function tier(uint256 index) external view returns (Tier memory) {
+        if (index >= TIER_COUNT) revert FeeScheduleInvalidTier(index);
+        return _tiers[index];
+    }
+
+    /// @notice The account's traded volume over the current day and the 29 before it (USD, 18 decimals).
+    /// @param account The account.
+    /// @return volumeX18 Trailing volume.
+    function trailingVolume(address account) public view returns (uint256 volumeX18) {
+        VolumeBook storage book = _volumes[account];
+        uint256 today = block.timestamp / 1 days;
+        uint256 last = book.lastDay;
+        if (today >= last + WINDOW_DAYS) return 0;
+        volumeX18 = book.rollingX18;
+        for (uint256 d = last + 1; d <= today && volumeX18 != 0; ++d) {
+            volumeX18 -= book.buckets[d % WINDOW_DAYS];
+        }
+    }
+
+    /// @notice The account's current fee tier index (0..5).
+    /// @param account The account.
+    /// @return index The highest tier whose threshold the trailing volume reaches.
+    function tierOf(address account) public view returns (uint256 index) {
+        uint256 volume = trailingVolume(account);
+        for (index = TIER_COUNT - 1; index > 0; --index) {
+            if (volume >= _tiers[index].minVolumeUsdX18) return index;
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _quote(address maker, address taker, uint256 notionalX18, bool takerApi)
+        private
+        view
+        returns (uint256 takerFeeX18, uint256 makerRebateX18)
+    {
+        uint256 takerRate = _tiers[tierOf(taker)].takerRateX18;
+        if (takerApi) takerRate = PerpMath.mulRateUp(takerRate, 1e18 - apiDiscountX18);
+        takerFeeX18 = PerpMath.mulRateUp(notionalX18, takerRate);
+        makerRebateX18 = PerpMath.mulRateDown(notionalX18, _tiers[tierOf(maker)].makerRebateRateX18);
+    }
+
+    function _record(address account, uint256 volumeUsdX18) private {
+        VolumeBook storage book = _volumes[account];
+        uint256 today = block.timestamp / 1 days;
+        uint256 last = book.lastDay;
+        uint256 rolling = book.rollingX18;
+        if (today != last) {
+            // rolling == sum(buckets): with nothing recorded in the window there is nothing to clear
+            uint256 end = today < last + WINDOW_DAYS ? today : last + WINDOW_DAYS;
+            for (uint256 d = last + 1; d <= end && rolling != 0; ++d) {
+                uint256 slot = d % WINDOW_DAYS;
+                uint256 expired = book.buckets[slot];
+                if (expired != 0) {
+                    rolling -= expired;
+                    book.buckets[slot] = 0;
+                }
+            }
+            book.lastDay = uint64(today);
+        }
+        book.buckets[today % WINDOW_DAYS] += volumeUsdX18;
+        rolling += volumeUsdX18;
+        book.rollingX18 = uint192(rolling);
+        emit VolumeRecorded(account, today, volumeUsdX18, rolling);
+    }
+
+    function _checkRebatesCovered() private view {
+        uint256 minTaker = type(uint256).max;
+        uint256 maxRebate;
+        for (uint256 i; i < TIER_COUNT; ++i) {
+            if (_tiers[i].takerRateX18 < minTaker) minTaker = _tiers[i].takerRateX18;
+            if (_tiers[i].makerRebateRateX18 > maxRebate) maxRebate = _tiers[i].makerRebateRateX18;
+        }
+        uint256 minEffective = PerpMath.mulRateDown(minTaker, 1e18 - apiDiscountX18);
+        if (maxRebate > minEffective) revert FeeScheduleRebateAboveTakerFee(maxRebate, minEffective);
+    }
+
+    function _setSplit(address treasury_, address insuranceFund_, uint256 insuranceShareX18_) private {
+        if (treasury_ == address(0) || insuranceFund_ == address(0)) revert FeeScheduleZeroAddress();
+        if (insuranceShareX18_ > 1e18) revert FeeScheduleRateTooHigh(insuranceShareX18_, 1e18);
+        treasury = treasury_;
+        insuranceFund = insuranceFund_;
+        insuranceShareX18 = insuranceShareX18_;
+        emit FeeSplitSet(treasury_, insuranceFund_, insuranceShareX18_);
+    }
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {AccessControlled} from "../access/AccessControlled.sol";
+import {Roles} from "../access/Roles.sol";
+import {Vault} from "../core/Vault.sol";
+import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
+import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
+import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
+import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
+import {IWithdrawalGuard} from "../interfaces/IWithdrawalGuard.sol";
+import {PerpMath} from "../libraries/PerpMath.sol";
+import {PerpLedger} from "./PerpLedger.sol";
+
+/// @title PerpEngine
+/// @notice Positions, cross margin per settlement token, fees, funding accrual and the Vault's
+/// withdrawal check for linear and inverse perpetuals, in one-way or hedge mode.
+/// @dev Value flow (exact conservation, SECURITY P1/P3):
+/// - Collateral stays in the Vault. Realised PnL, fees and funding are booked in the engine's
+///   signed ledger `unsettledX18[account][token]`; {settle} moves it into the Vault against the
+///   engine's own Vault account (the PnL pool): losses are pulled from the trader's balance, profits
+///   paid while the pool holds enough. Identity (tests assert it to the wei):
+///   `vault.balances(engine) == sum(unsettled) + sum(fundingPool) + sum(feePool) - sum(openValue)`.
+/// - Trade cash flows are computed once per fill and booked with opposite signs on the two sides.
+/// - Withdrawal policy: unrealised profit and unsettled profit are not withdrawable; a withdrawal
+///   needs `balanceAfter + min(unsettled + unrealised PnL - funding, 0) >= initial margin`, and
+///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
+/// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
+///   visits at most 16 markets (32 legs in hedge mode).
+contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, ReentrancyGuard, PerpLedger {
+    using EnumerableSet for EnumerableSet.UintSet;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /// @notice Fill flag: API order.
+    uint8 public constant FLAG_API = 1;
+    /// @notice Fill flag: reduce-only order.
+    uint8 public constant FLAG_REDUCE_ONLY = 2;
+    /// @notice Fill flag: hedge-mode short leg.
+    uint8 public constant FLAG_SHORT_LEG = 4;
+
+    /// @notice The collateral custodian.
+    Vault public immutable vault;
+    /// @notice Market parameters.
+    IMarketRegistry public immutable registry;
+    /// @notice Fee tiers.
+    IFeeSchedule public immutable feeSchedule;
+    /// @notice Index prices and volatility.
+    IPriceOracle public immutable oracle;
+
+    /// @notice A constructor address is zero.
+    error PerpEngineZeroAddress();
+    /// @notice A fill is malformed (zero size or price, off lot or tick, self-trade, zero account).
+    error PerpEngineInvalidFill(uint256 fillIndex);
+    /// @notice A fill raises risk in a market that is not active or whose oracle is unhealthy.
+    error PerpEngineRiskIncreaseBlocked(uint256 fillIndex, uint256 marketId);
+    /// @notice A settled market takes no fills.
+    error PerpEngineMarketSettled(uint256 fillIndex, uint256 marketId);
+    /// @notice A reduce-only order would increase or flip a position.
+    error PerpEngineReduceOnly(uint256 fillIndex, address account);
+    /// @notice A hedge-mode fill would take a leg through zero.
+    error PerpEngineHedgeLegOverclosed(uint256 fillIndex, address account);
+    /// @notice A risk-increasing fill is below the market's minimum notional.
+    error PerpEngineBelowMinNotional(uint256 fillIndex, uint256 notionalX18, uint256 minNotionalX18);
+    /// @notice A leg would exceed the market's per-account position limit.
+    error PerpEnginePositionLimit(uint256 fillIndex, address account, uint256 sizeX18, uint256 maxX18);
+    /// @notice Open interest would exceed the market's cap.
+    error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
+    /// @notice After risk increased, equity is below the initial margin.
+    error PerpEngineInsufficientMargin(address account, address token, int256 equityX18, uint256 requiredX18);
+    /// @notice After a reduction, equity is below the maintenance margin.
+    error PerpEngineBelowMaintenance(address account, address token, int256 equityX18, uint256 requiredX18);
+    /// @notice Hedge mode can only change while the account is flat in the market.
+    error PerpEngineNotFlat(address account, uint256 marketId);
+
+    /// @notice A fill was applied (fees in collateral units of the market's token).
+    event FillApplied(
+        uint256 indexed marketId,
+        address indexed maker,
+        address indexed taker,
+        bool takerIsBuy,
+        uint256 sizeX18,
+        uint256 priceX18,
+        uint256 takerFeeX18,
+        uint256 makerRebateX18
+    );
+    /// @notice A position leg changed (leg 0 one-way, 1 hedge long, 2 hedge short).
+    event PositionUpdated(
+        address indexed account, uint256 indexed marketId, uint8 leg, int256 sizeX18, int256 openValueX18, int256 realisedPnlX18
+    );
+    /// @notice An account switched hedge mode in a market.
+    event HedgeModeSet(address indexed account, uint256 indexed marketId, bool enabled);
+    /// @notice The cumulative funding index of a market moved.
+    event FundingAccrued(uint256 indexed marketId, int256 rateX18, uint256 priceX18, int256 perUnitX18, int256 indexX18);
+
+    /// @param acl_ ProtocolAccess.
+    /// @param vault_ The Vault (the engine needs Roles.LEDGER there).
+    /// @param registry_ The market registry.
+    /// @param feeSchedule_ The fee schedule (the engine needs Roles.LEDGER to record volume).
+    constructor(IAccessControl acl_, Vault vault_, IMarketRegistry registry_, IFeeSchedule feeSchedule_)
+        AccessControlled(acl_)
+    {
+        if (address(vault_) == address(0) || address(registry_) == address(0) || address(feeSchedule_) == address(0))
+        {
+            revert PerpEngineZeroAddress();
+        }
+        vault = vault_;
+        registry = registry_;
+        feeSchedule = feeSchedule_;
+        oracle = registry_.oracle();
+    }
+
+    // ------------------------------------------------------------------ trading
+
+    /// @inheritdoc IPerpEngine
+    function applyFills(Fill[] calldata fills) external onlyRole(Roles.SETTLER) nonReentrant {
+        Touch[] memory touches = new Touch[](fills.length * 2);
+        uint256 n;
+        for (uint256 i; i < fills.length; ++i) {
+            (address token, bool makerUp, bool takerUp) = _applyFill(i, fills[i]);
+            n = _touch(touches, n, fills[i].maker, token, makerUp);
+            n = _touch(touches, n, fills[i].taker, token, takerUp);
+        }
+        for (uint256 j; j < n; ++j) {
+            _checkEndState(touches[j]);
+        }
+    }
+
+    /// @notice Switches the caller between one-way and hedge mode in a market (only while flat there).
+    /// @param marketId The market.
+    /// @param enabled True for hedge mode.
+    function setHedgeMode(uint256 marketId, bool enabled) external {
+        registry.marginInfo(marketId); // reverts for an unknown market
+        mapping(uint8 => Position) storage legs = _positions[msg.sender][marketId];
+        if (legs[LEG_NET].size != 0 || legs[LEG_LONG].size != 0 || legs[LEG_SHORT].size != 0) {
+            revert PerpEngineNotFlat(msg.sender, marketId);
+        }
+        hedgeMode[msg.sender][marketId] = enabled;
+        emit HedgeModeSet(msg.sender, marketId, enabled);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function accrueFunding(uint256 marketId, int256 rateX18) external onlyRole(Roles.FUNDING) {
+        IMarketRegistry.Market memory m = registry.getMarket(marketId);
+        (uint256 price,) = oracle.getPrice(m.asset);
+        int256 perUnit = PerpMath.fundingPerUnit(m.kind == IMarketRegistry.MarketKind.Inverse, rateX18, price);
+        MarketState storage ms = marketStates[marketId];
+        int256 index = ms.fundingIndexX18 + perUnit;
+        ms.fundingIndexX18 = index;
+        emit FundingAccrued(marketId, rateX18, price, perUnit, index);
+    }
+
+    /// @notice Settles the funding of every leg of `account` in `marketId` into its ledger entry.
+    /// Anyone may call it; it does not change the account's equity (pending funding is already in it).
+    /// @param account The account.
+    /// @param marketId The market.
+    function settleFunding(address account, uint256 marketId) external nonReentrant {
+        (, address token,,,) = registry.marginInfo(marketId);
+        MarketState storage ms = marketStates[marketId];
+        for (uint8 leg; leg < 3; ++leg) {
+            _settleFunding(account, marketId, token, leg, _positions[account][marketId][leg], ms);
+        }
+    }
+
+    /// @notice Moves the market's funding rounding surplus (pool beyond what open positions can
+    /// still claim, rounded in the protocol's favour) to the insurance fund's ledger entry.
+    /// @param marketId The market.
+    /// @return surplusX18 The amount moved.
+    function sweepFundingSurplus(uint256 marketId) external nonReentrant returns (uint256 surplusX18) {
+        (, address token,,,) = registry.marginInfo(marketId);
+        return _sweepFundingSurplus(marketId, token, feeSchedule.insuranceFund());
+    }
+
+    /// @notice Splits the token's collected fees between treasury and insurance fund ledger entries.
+    /// @param token The settlement token.
+    function distributeFees(address token) external nonReentrant {
+        _distributeFees(token, feeSchedule.treasury(), feeSchedule.insuranceFund(), feeSchedule.insuranceShareX18());
+    }
+
+    /// @notice Moves `account`'s unsettled ledger balance into the Vault: a loss is pulled from its
+    /// Vault balance into the engine's pool account, a profit is paid from the pool while it holds
+    /// enough. Anyone may call it; it does not change the account's equity.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return movedX18 The signed amount credited to the account's Vault balance.
+    function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
+        int256 cash = unsettledX18[account][token];
+        if (cash < 0) {
+            uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
+            if (x == 0) return 0;
+            movedX18 = -x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, account, address(this), x);
+        } else if (cash > 0) {
+            uint256 x = Math.min(uint256(cash), vault.balances(address(this), token));
+            if (x == 0) return 0;
+            movedX18 = x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, address(this), account, x);
+        }
+    }
+
+    /// @notice Re-evaluates whether `account` has negative equity in `token` and updates the
+    /// protocol-wide withdrawal gate. Anyone may call it (keepers watch prices).
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return negative True when the account's equity is negative.
+    function pokeNegativeEquity(address account, address token) external returns (bool negative) {
+        int256 eq = _evaluate(account, token, false).equity;
+        negative = eq < 0;
+        _setNegativeFlag(account, token, negative, eq);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IWithdrawalGuard
+    function isWithdrawalAllowed(address account, address token, uint256 balanceAfterX18)
+        external
+        view
+        returns (bool allowed)
+    {
+        if (negativeEquityCount[token] != 0) return false;
+        AccountState memory s = _evaluate(account, token, false);
+        int256 pending = unsettledX18[account][token] + s.pnl;
+        int256 usable = balanceAfterX18.toInt256() + (pending < 0 ? pending : int256(0));
+        return usable >= s.initialReq.toInt256();
+    }
+
+    /// @inheritdoc IPerpEngine
+    function equity(address account, address token) external view returns (int256) {
+        return _evaluate(account, token, false).equity;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function initialMargin(address account, address token) external view returns (uint256) {
+        return _evaluate(account, token, false).initialReq;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function maintenanceMargin(address account, address token) external view returns (uint256) {
+        return _evaluate(account, token, true).maintenanceReq;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function isLiquidatable(address account, address token) external view returns (bool) {
+        AccountState memory s = _evaluate(account, token, true);
+        return s.equity < s.maintenanceReq.toInt256();
+    }
+
+    /// @notice The seed's margin ratio M = Equity / InitialMargin (18 decimals), max for no positions.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return ratioX18 The ratio, rounded toward negative infinity.
+    function marginRatio(address account, address token) external view returns (int256 ratioX18) {
+        AccountState memory s = _evaluate(account, token, false);
+        if (s.initialReq == 0) return type(int256).max;
+        int256 m = Math.mulDiv(SignedMath.abs(s.equity), 1e18, s.initialReq, s.equity < 0 ? Math.Rounding.Ceil : Math.Rounding.Floor)
+            .toInt256();
+        return s.equity < 0 ? -m : m;
+    }
+
+    /// @notice The markets where `account` has an open leg settled in `token`.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return marketIds The market ids.
+    function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
+        return _openMarkets[account][token].values();
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _applyFill(uint256 i, Fill calldata f) private returns (address token, bool makerUp, bool takerUp) {
+        IMarketRegistry.Market memory m = registry.getMarket(f.marketId);
+        if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(i, f.marketId);
+        if (
+            f.sizeX18 == 0 || f.priceX18 == 0 || f.sizeX18 % m.trading.lotSizeX18 != 0
+                || f.priceX18 % m.trading.tickSizeX18 != 0 || f.maker == f.taker || f.maker == address(0)
+                || f.taker == address(0)
+        ) revert PerpEngineInvalidFill(i);
+        Trade memory t;
+        t.fillIndex = i;
+        t.marketId = f.marketId;
+        t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
+        t.token = m.token;
+        t.priceX18 = f.priceX18;
+        t.maxPositionX18 = m.trading.maxPositionX18;
+        MarketState storage ms = marketStates[f.marketId];
+        uint256 oiBefore = ms.longOpenInterestX18;
+        uint256 notional;
+        (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f);
+        if (takerUp || makerUp) {
+            if (m.status != IMarketRegistry.MarketStatus.Active || !oracle.isHealthy(m.asset)) {
+                revert PerpEngineRiskIncreaseBlocked(i, f.marketId);
+            }
+            if (notional < m.trading.minNotionalX18) {
+                revert PerpEngineBelowMinNotional(i, notional, m.trading.minNotionalX18);
+            }
+            uint256 oi = ms.longOpenInterestX18;
+            uint256 cap = m.trading.openInterestCapX18;
+            if (cap != 0 && oi > cap && oi > oiBefore) revert PerpEngineOpenInterestCap(i, oi, cap);
+        }
+        token = m.token;
+        _chargeFees(f, token, notional, t.inverse ? f.sizeX18 : notional);
+    }
+
+    /// @dev Books both sides of a fill; each side's cash (-value, rounded toward +inf) rounds down and the
+    /// residual (0 or 1 atom) goes to the fee pool. Returns the fill's notional (rounded down).
+    function _applyBothLegs(Trade memory t, MarketState storage ms, Fill calldata f)
+        private
+        returns (bool takerUp, bool makerUp, uint256 notional)
+    {
+        int256 takerDelta = f.takerIsBuy ? f.sizeX18.toInt256() : -f.sizeX18.toInt256();
+        int256 takerFlow = PerpMath.valueUp(t.inverse, takerDelta, f.priceX18);
+        int256 makerFlow = PerpMath.valueUp(t.inverse, -takerDelta, f.priceX18);
+        takerUp = _applyLeg(t, ms, f.taker, takerDelta, takerFlow, f.takerFlags);
+        makerUp = _applyLeg(t, ms, f.maker, -takerDelta, makerFlow, f.makerFlags);
+        _bookResidual(t.token, uint256(takerFlow + makerFlow));
+        notional = Math.min(SignedMath.abs(takerFlow), SignedMath.abs(makerFlow));
+    }
+
+    function _chargeFees(Fill calldata f, address token, uint256 notional, uint256 volumeUsd) private {
+        (uint256 takerFee, uint256 makerRebate) =
+            feeSchedule.chargeFill(f.maker, f.taker, notional, volumeUsd, (f.takerFlags & FLAG_API) != 0);
+        _bookFees(f.maker, f.taker, token, takerFee, makerRebate);
+        emit FillApplied(f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, takerFee, makerRebate);
+    }
+
+    /// @dev Applies `delta` to the account's leg; returns whether the leg's risk increased.
+    function _applyLeg(Trade memory t, MarketState storage ms, address account, int256 delta, int256 flow, uint8 flags)
+        private
+        returns (bool increased)
+    {
+        uint8 leg = LEG_NET;
+        if (hedgeMode[account][t.marketId]) leg = (flags & FLAG_SHORT_LEG) != 0 ? LEG_SHORT : LEG_LONG;
+        Position storage p = _positions[account][t.marketId][leg];
+        _settleFunding(account, t.marketId, t.token, leg, p, ms);
+        int256 oldSize = p.size;
+        int256 newSize = oldSize + delta;
+        if ((leg == LEG_LONG && newSize < 0) || (leg == LEG_SHORT && newSize > 0)) {
+            revert PerpEngineHedgeLegOverclosed(t.fillIndex, account);
+        }
+        uint256 absNew = SignedMath.abs(newSize);
+        increased = absNew > SignedMath.abs(oldSize) || (oldSize > 0 && newSize < 0) || (oldSize < 0 && newSize > 0);
+        if (increased) {
+            if ((flags & FLAG_REDUCE_ONLY) != 0) revert PerpEngineReduceOnly(t.fillIndex, account);
+            if (t.maxPositionX18 != 0 && absNew > t.maxPositionX18) {
+                revert PerpEnginePositionLimit(t.fillIndex, account, absNew, t.maxPositionX18);
+            }
+        }
+        int256 realised = _rebase(t, p, oldSize, delta, flow);
+        _resize(ms, p, oldSize, newSize);
+        _bookRealised(account, t.token, realised);
+        _trackOpen(account, t.token, t.marketId, oldSize, newSize);
+        emit PositionUpdated(account, t.marketId, leg, newSize, p.openValueX18, realised);
+    }
+
+    function _checkEndState(Touch memory t) private {
+        AccountState memory s = _evaluate(t.account, t.token, !t.riskIncreased);
+        if (t.riskIncreased) {
+            if (s.equity < s.initialReq.toInt256()) {
+                revert PerpEngineInsufficientMargin(t.account, t.token, s.equity, s.initialReq);
+            }
+        } else if (s.equity < s.maintenanceReq.toInt256()) {
+            revert PerpEngineBelowMaintenance(t.account, t.token, s.equity, s.maintenanceReq);
+        }
+        if (negativeEquityFlag[t.account][t.token]) _setNegativeFlag(t.account, t.token, false, s.equity);
+    }
+
+    function _evaluate(address account, address token, bool withMaintenance)
+        private
+        view
+        returns (AccountState memory s)
+    {
+        s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
+        EnumerableSet.UintSet storage set = _openMarkets[account][token];
+        uint256 count = set.length();
+        for (uint256 k; k < count; ++k) {
+            _addMarket(s, account, set.at(k), withMaintenance);
+        }
+        s.equity += s.pnl;
+    }
+
+    function _addMarket(AccountState memory s, address account, uint256 marketId, bool withMaintenance)
+        private
+        view
+    {
+        LegContext memory c;
+        bytes32 asset;
+        (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
+        (c.priceX18,) = oracle.getPrice(asset);
+        c.mmrX18 = withMaintenance ? registry.maintenanceRate(marketId) : 0;
+        c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
+        mapping(uint8 => Position) storage legs = _positions[account][marketId];
+        for (uint8 leg; leg < 3; ++leg) {
+            Position storage p = legs[leg];
+            if (p.size != 0) _addLeg(s, p, c);
+        }
+    }
+}

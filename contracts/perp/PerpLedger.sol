@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {PerpMath} from "../libraries/PerpMath.sol";
+
+/// @title PerpLedger
+/// @notice Storage and bookkeeping of the perpetual engine: positions, the signed unsettled ledger,
+/// fee pools, per-market open interest and funding accumulators, and the negative-equity gate.
+/// @dev Abstract: only {PerpEngine} mutates it. Every ledger movement here is zero-sum between
+/// entries (accounts, fee pool, funding pool), which is what makes the engine's conservation
+/// identity exact.
+abstract contract PerpLedger {
+    using EnumerableSet for EnumerableSet.UintSet;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /// @notice Bound on markets with an open position per (account, settlement token).
+    uint256 public constant MAX_OPEN_MARKETS = 16;
+    /// @notice Leg of a one-way position.
+    uint8 public constant LEG_NET = 0;
+    /// @notice Long leg of a hedge-mode position.
+    uint8 public constant LEG_LONG = 1;
+    /// @notice Short leg of a hedge-mode position.
+    uint8 public constant LEG_SHORT = 2;
+
+    /// @notice One position leg. `openValueX18` is the cost basis: the signed value of the size at
+    /// entry (PerpMath.valueUp), so unrealised PnL = value at index - openValue.
+    struct Position {
+        int256 size;
+        int256 openValueX18;
+        int256 fundingSnapshotX18;
+    }
+
+    /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
+    /// so what open positions can still claim from the funding pool is `fundingWeight / 1e18`.
+    struct MarketState {
+        uint256 longOpenInterestX18;
+        uint256 shortOpenInterestX18;
+        int256 fundingIndexX18;
+        int256 fundingWeightX36;
+        int256 fundingPoolX18;
+    }
+
+    struct Trade {
+        uint256 fillIndex;
+        uint256 marketId;
+        address token;
+        bool inverse;
+        uint256 priceX18;
+        uint256 maxPositionX18;
+    }
+
+    struct LegContext {
+        bool inverse;
+        uint256 priceX18;
+        int256 fundingIndexX18;
+        uint256 imrX18;
+        uint256 imrSlopeX18;
+        uint256 mmrX18;
+    }
+
+    struct Touch {
+        address account;
+        address token;
+        bool riskIncreased;
+    }
+
+    struct AccountState {
+        int256 equity;
+        int256 pnl;
+        uint256 initialReq;
+        uint256 maintenanceReq;
+    }
+
+    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => Position))) internal _positions;
+    mapping(address account => mapping(address token => EnumerableSet.UintSet)) internal _openMarkets;
+
+    /// @notice Whether an account trades a market in hedge mode.
+    mapping(address account => mapping(uint256 marketId => bool)) public hedgeMode;
+    /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
+    mapping(address account => mapping(address token => int256)) public unsettledX18;
+    /// @notice Net fees collected and not yet distributed, per token.
+    mapping(address token => uint256) public feePoolX18;
+    /// @notice Per-market open interest and funding state.
+    mapping(uint256 marketId => MarketState) public marketStates;
+    /// @notice Accounts known to have negative equity (withdrawal gate).
+    mapping(address account => mapping(address token => bool)) public negativeEquityFlag;
+    /// @notice Number of flagged accounts per token; withdrawals of the token are refused while > 0.
+    mapping(address token => uint256) public negativeEquityCount;
+
+    /// @notice The account already has open positions in the maximum number of markets.
+    error PerpEngineTooManyPositions(address account, address token, uint256 max);
+    /// @notice A leg settled its funding: `amountX18` > 0 paid into the market's pool, < 0 received.
+    event FundingSettled(address indexed account, uint256 indexed marketId, uint8 leg, int256 amountX18);
+    /// @notice Unsettled ledger balance moved into (> 0) or out of (< 0) the account's Vault balance.
+    event Settled(address indexed account, address indexed token, int256 amountX18);
+    /// @notice Collected fees were split.
+    event FeesDistributed(address indexed token, uint256 treasuryX18, uint256 insuranceX18);
+    /// @notice A market's funding rounding surplus moved to the insurance fund.
+    event FundingSurplusSwept(uint256 indexed marketId, uint256 amountX18);
+    /// @notice An account's negative-equity flag changed.
+    event NegativeEquityFlagSet(address indexed account, address indexed token, bool flagged, int256 equityX18);
+
+    /// @notice A leg's position with its basis and funding snapshot.
+    /// @param account The account.
+    /// @param marketId The market.
+    /// @param leg 0 one-way, 1 hedge long, 2 hedge short.
+    /// @return position The leg.
+    function positionOf(address account, uint256 marketId, uint8 leg) external view returns (Position memory) {
+        return _positions[account][marketId][leg];
+    }
+
+    function _settleFunding(
+        address account,
+        uint256 marketId,
+        address token,
+        uint8 leg,
+        Position storage p,
+        MarketState storage ms
+    ) internal {
+        int256 index = ms.fundingIndexX18;
+        int256 snapshot = p.fundingSnapshotX18;
+        if (index == snapshot) return;
+        int256 size = p.size;
+        if (size != 0) {
+            int256 owed = PerpMath.fundingOwedUp(size, index - snapshot);
+            if (owed != 0) {
+                unsettledX18[account][token] -= owed;
+                ms.fundingPoolX18 += owed;
+                emit FundingSettled(account, marketId, leg, owed);
+            }
+            ms.fundingWeightX36 += size * (index - snapshot);
+        }
+        p.fundingSnapshotX18 = index;
+    }
+
+    /// @dev Sets the new size after funding was settled (snapshot == index) and updates aggregates.
+    function _resize(MarketState storage ms, Position storage p, int256 oldSize, int256 newSize) internal {
+        p.size = newSize;
+        ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
+        if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
+        else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
+        if (newSize > 0) ms.longOpenInterestX18 += uint256(newSize);
+        else if (newSize < 0) ms.shortOpenInterestX18 += uint256(-newSize);
+    }
+
+    function _bookRealised(address account, address token, int256 realised) internal {
+        if (realised != 0) unsettledX18[account][token] += realised;
+    }
+
+    function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate) internal {
+        if (takerFee != 0) unsettledX18[taker][token] -= takerFee.toInt256();
+        if (makerRebate != 0) unsettledX18[maker][token] += makerRebate.toInt256();
+        // FeeSchedule guarantees makerRebate <= takerFee on every fill
+        feePoolX18[token] += takerFee - makerRebate;
+    }
+
+    function _bookResidual(address token, uint256 residual) internal {
+        if (residual != 0) feePoolX18[token] += residual;
+    }
+
+    function _bookSettled(address account, address token, int256 movedX18) internal {
+        unsettledX18[account][token] -= movedX18;
+        emit Settled(account, token, movedX18);
+    }
+
+    function _distributeFees(address token, address treasury, address insurance, uint256 insuranceShareX18) internal {
+        uint256 pool = feePoolX18[token];
+        if (pool == 0) return;
+        uint256 toInsurance = PerpMath.mulRateUp(pool, insuranceShareX18);
+        uint256 toTreasury = pool - toInsurance;
+        feePoolX18[token] = 0;
+        unsettledX18[insurance][token] += toInsurance.toInt256();
+        unsettledX18[treasury][token] += toTreasury.toInt256();
+        emit FeesDistributed(token, toTreasury, toInsurance);
+    }
+
+    function _sweepFundingSurplus(uint256 marketId, address token, address insurance)
+        internal
+        returns (uint256 surplus)
+    {
+        MarketState storage ms = marketStates[marketId];
+        int256 weight = ms.fundingWeightX36;
+        // what open positions may still claim, rounded up: ceil(weight / 1e18)
+        int256 claim = weight / 1e18;
+        if (weight > 0 && weight % 1e18 != 0) claim += 1;
+        int256 free = ms.fundingPoolX18 - claim;
+        if (free <= 0) return 0;
+        surplus = uint256(free);
+        ms.fundingPoolX18 -= free;
+        unsettledX18[insurance][token] += free;
+        emit FundingSurplusSwept(marketId, surplus);
+    }
+
+    function _setNegativeFlag(address account, address token, bool negative, int256 equityX18) internal {
+        if (negativeEquityFlag[account][token] == negative) return;
+        negativeEquityFlag[account][token] = negative;
+        if (negative) ++negativeEquityCount[token];
+        else --negativeEquityCount[token];
+        emit NegativeEquityFlagSet(account, token, negative, equityX18);
+    }
+
+    function _addLeg(AccountState memory s, Position storage p, LegContext memory c) internal view {
+        int256 size = p.size;
+        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
+            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
+        uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
+        s.initialReq += PerpMath.mulRateUp(notional, PerpMath.sizedRate(c.imrX18, c.imrSlopeX18, notional));
+        if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
+    }
+
+    /// @dev Updates the cost basis for a size change and returns the realised PnL (rounded down).
+    function _rebase(Trade memory t, Position storage p, int256 oldSize, int256 delta, int256 flow)
+        internal
+        returns (int256 realised)
+    {
+        int256 openValue = p.openValueX18;
+        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
+            p.openValueX18 = openValue + flow;
+            return 0;
+        }
+        uint256 absOld = SignedMath.abs(oldSize);
+        uint256 absDelta = SignedMath.abs(delta);
+        if (absDelta <= absOld) {
+            int256 basis = PerpMath.basisShareUp(openValue, absDelta, absOld);
+            p.openValueX18 = openValue - basis;
+            return -flow - basis;
+        }
+        // flip through zero: close the whole old position, open the remainder at the same price
+        int256 closeFlow = PerpMath.valueUp(t.inverse, -oldSize, t.priceX18);
+        p.openValueX18 = flow - closeFlow;
+        return -closeFlow - openValue;
+    }
+
+    function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) internal {
+        EnumerableSet.UintSet storage set = _openMarkets[account][token];
+        if (oldSize == 0 && newSize != 0) {
+            if (set.add(marketId) && set.length() > MAX_OPEN_MARKETS) {
+                revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
+            }
+        } else if (oldSize != 0 && newSize == 0) {
+            mapping(uint8 => Position) storage legs = _positions[account][marketId];
+            if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
+                set.remove(marketId);
+            }
+        }
+    }
+
+    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
+        internal
+        pure
+        returns (uint256)
+    {
+        for (uint256 k; k < n; ++k) {
+            if (touches[k].account == account && touches[k].token == token) {
+                if (up) touches[k].riskIncreased = true;
+                return n;
+            }
+        }
+        touches[n] = Touch(account, token, up);
+        return n + 1;
+    }
+}

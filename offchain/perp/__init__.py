@@ -1,0 +1,1 @@
+"""Perpetual engine: reference model (exact integer and Fraction maths), deployment and gas measurement."""
