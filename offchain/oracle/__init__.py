@@ -1,0 +1,1 @@
+"""Median price oracle off-chain side: reference maths, report signing, price feeds, reporter, submitter."""
