@@ -55,9 +55,16 @@ lint: setup ## ruff + solhint
 	$(BIN)/ruff format --check offchain scripts tests tools
 	solhint --max-warnings 0 'contracts/**/*.sol'
 
-audit: setup ## slither static analysis through the repo's solc wrapper
-	$(BIN)/python -m pip install --quiet -c constraints.txt '.[audit]'
-	$(BIN)/slither . --config-file slither.config.json
+# slither lives in its own venv: it brings solc-select, whose `solc` shim must not shadow anything.
+AUDIT_VENV := .venv-audit
+SLITHER_VERSION := 0.11.6
+$(AUDIT_VENV)/.installed:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet slither-analyzer==$(SLITHER_VERSION)
+	@touch $@
+
+audit: setup $(AUDIT_VENV)/.installed ## slither static analysis through the repo's solc wrapper
+	$(AUDIT_VENV)/bin/python tools/audit.py
 
 clean: ## remove build outputs (keeps venv and node_modules)
 	rm -rf .build .cache crytic-export

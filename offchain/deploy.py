@@ -32,10 +32,16 @@ class CoreDeployment:
 
     def addresses(self) -> dict[str, str]:
         """Contract name -> address, for deployments/<network>.json."""
-        return {"ProtocolAccess": self.acl.address, "ComplianceRegistry": self.compliance.address, "Vault": self.vault.address}
+        return {
+            "ProtocolAccess": self.acl.address,
+            "ComplianceRegistry": self.compliance.address,
+            "Vault": self.vault.address,
+        }
 
 
-def deploy_core(project: Any, deployer: Any, holders: RoleHolders, *, allowlist_enforced: bool = True) -> CoreDeployment:
+def deploy_core(
+    project: Any, deployer: Any, holders: RoleHolders, *, allowlist_enforced: bool = True
+) -> CoreDeployment:
     """Deploy ProtocolAccess, ComplianceRegistry and Vault and grant the operational roles.
 
     ``deployer`` becomes the admin; hand ``roles.ADMIN`` to a timelock and renounce it afterwards

@@ -71,7 +71,7 @@ def try_native(version: str) -> bool:
 
         solcx.install_solc(version, show_progress=False)
         return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "no native solc on this machine"
+    except Exception as exc:  # any failure means "no native solc on this machine"
         print(f"provision_solc: native solc {version} not downloadable ({type(exc).__name__}); using npm solc")
         return False
 

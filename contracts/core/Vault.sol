@@ -140,13 +140,7 @@ contract Vault is AccessControlled, ReentrancyGuard {
         if (token.code.length == 0) revert VaultTokenHasNoCode(token);
         Collateral storage c = collaterals[token];
         if (c.listed) revert VaultTokenAlreadyListed(token);
-        uint8 decimals;
-        try IERC20Metadata(token).decimals() returns (uint8 d) {
-            decimals = d;
-        } catch {
-            revert VaultUnsupportedDecimals(token);
-        }
-        if (decimals > INTERNAL_DECIMALS) revert VaultUnsupportedDecimals(token);
+        uint8 decimals = _readDecimals(token);
         c.listed = true;
         c.depositsEnabled = true;
         c.decimals = decimals;
@@ -361,6 +355,15 @@ contract Vault is AccessControlled, ReentrancyGuard {
         c.totalX18 -= debitX18;
         emit Withdrawn(account, token, to, amount, debitX18);
         IERC20(token).safeTransfer(to, amount);
+    }
+
+    function _readDecimals(address token) private view returns (uint8) {
+        try IERC20Metadata(token).decimals() returns (uint8 decimals) {
+            if (decimals > INTERNAL_DECIMALS) revert VaultUnsupportedDecimals(token);
+            return decimals;
+        } catch {
+            revert VaultUnsupportedDecimals(token);
+        }
     }
 
     function _listed(address token) private view returns (Collateral storage c) {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Mimics USDT: lower-case constant getters and string reverts are part of what is being modelled.
+// solhint-disable const-name-snakecase, gas-custom-errors
+
 /// @title MockNoReturnToken
 /// @notice USDT-like token: `transfer`, `transferFrom` and `approve` return nothing and revert on failure.
 contract MockNoReturnToken {

@@ -34,6 +34,7 @@ contract MockReentrantToken is ERC20 {
         address t = target;
         if (t != address(0) && from != address(0) && to != address(0)) {
             target = address(0);
+            // solhint-disable-next-line avoid-low-level-calls
             (bool ok, bytes memory ret) = t.call(data);
             if (!ok) {
                 assembly ("memory-safe") {

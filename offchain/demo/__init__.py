@@ -1,0 +1,1 @@
+"""The `make demo` session: the exchange run end to end on a local chain."""

@@ -1,0 +1,1 @@
+"""Batch settlement: fill encoding, Merkle trees and the batch submitter."""
