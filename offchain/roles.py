@@ -12,6 +12,7 @@ COMPLIANCE: bytes = keccak(text="perpx.role.COMPLIANCE")
 LEDGER: bytes = keccak(text="perpx.role.LEDGER")
 SETTLER: bytes = keccak(text="perpx.role.SETTLER")
 FUNDING: bytes = keccak(text="perpx.role.FUNDING")
+LIQUIDATOR: bytes = keccak(text="perpx.role.LIQUIDATOR")
 
 ALL: dict[str, bytes] = {
     "ADMIN": ADMIN,
@@ -22,6 +23,7 @@ ALL: dict[str, bytes] = {
     "LEDGER": LEDGER,
     "SETTLER": SETTLER,
     "FUNDING": FUNDING,
+    "LIQUIDATOR": LIQUIDATOR,
 }
 
 
