@@ -212,9 +212,9 @@ def test_same_block_post_has_no_effect_on_update(project, funding, keeper, opera
     chain.pending_timestamp = funding.nextUpdate(LINEAR)[0]
     with chain.isolate():
         honest = funding.updateFunding(LINEAR, sender=keeper)
-        honest_ev = [e for e in honest.events if e.event_name == "FundingRateApplied"][0]
+        honest_ev = next(e for e in honest.events if e.event_name == "FundingRateApplied")
     tx = attacker.postAndUpdate(funding, LINEAR, 2_024 * ONE, sender=admin)
-    ev = [e for e in funding.FundingRateApplied.from_receipt(tx)][0]
+    ev = next(iter(funding.FundingRateApplied.from_receipt(tx)))
     assert (ev.rateX18, ev.contractX18, ev.twapX18) == (honest_ev.rateX18, honest_ev.contractX18, honest_ev.twapX18)
     assert ev.contractX18 == 2_004 * ONE
 
