@@ -195,16 +195,22 @@ class AccountMirror:
                     fidx_v[m] = info.funding_index / ONE
                     inv_v[m] = info.inverse
             p = price_v[mkt]
-            inv = inv_v[mkt]
-            safe_p = np.where(p > 0, p, 1.0)
-            value = np.where(inv, -size / safe_p, size * p)
-            notional = np.abs(np.where(inv, size / safe_p, size * p))
-            leg_pnl = value - open_ - size * (fidx_v[mkt] - snap)
-            n = len(names)
-            equity = cash + np.bincount(acct, weights=leg_pnl, minlength=n)
-            mm = np.bincount(acct, weights=notional * mmr_v[mkt], minlength=n)
-            gross = np.bincount(acct, weights=notional, minlength=n)
-            slack = equity - mm - (SCAN_TOLERANCE * (gross + np.abs(cash)) + 1e-12)
+            if inv_v.any():
+                inv = inv_v[mkt]
+                safe_p = np.where(p > 0, p, 1.0)
+                value = np.where(inv, -size / safe_p, size * p)
+                notional = np.abs(np.where(inv, size / safe_p, size * p))
+            else:
+                value = size * p
+                notional = np.abs(value)
+            # per leg: pnl - maintenance - tolerance; per account: summed, plus cash less its tolerance
+            leg_slack = value - open_ - size * (fidx_v[mkt] - snap) - notional * (mmr_v[mkt] + SCAN_TOLERANCE)
+            slack = (
+                cash
+                - SCAN_TOLERANCE * np.abs(cash)
+                - 1e-12
+                + np.bincount(acct, weights=leg_slack, minlength=len(names))
+            )
             for i in np.nonzero(slack < 0)[0]:
                 found.append((names[int(i)], token))
         return found
