@@ -38,9 +38,7 @@ def gamma_for(tiers: list[tuple[int, int]], depth: int) -> int:
 def bankruptcy_price(size: int, index: int, equity: int) -> int:
     """``index - equity / size`` rounded so the account ends at or above zero (0 if non-positive)."""
     exact_num = index * size - equity * ONE  # price * size = index * size - equity  (X18 * X18)
-    if size > 0:
-        return ceil_div(exact_num, size)
-    p = (-exact_num) // (-size)  # floor for a short
+    p = ceil_div(exact_num, size) if size > 0 else (-exact_num) // (-size)  # long up, short down
     return max(p, 0)
 
 
