@@ -84,8 +84,8 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     error LiquidationNoPosition(address account, uint256 marketId, uint8 leg);
     /// @notice The fund cannot cover the bad debt a forced close would leave: use ADL.
     error LiquidationInsuranceInsufficient(address token, uint256 deficitX18, uint256 availableX18);
-    /// @notice ADL is not allowed: the fund can cover the deficit (or there is none).
-    error LiquidationAdlNotNeeded(address token, int256 equityAfterCloseX18, uint256 availableX18);
+    /// @notice ADL is not allowed: the fund can absorb a forced close (deficit plus the leg's margin).
+    error LiquidationAdlNotNeeded(address token, int256 equityAfterCloseX18, uint256 fundCapacityX18);
     /// @notice ADL runs in linear markets only.
     error LiquidationAdlLinearOnly(uint256 marketId);
     /// @notice The ADL ranking submission is invalid (unsorted, wrong side, incomplete, bad victim index).
@@ -268,8 +268,8 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     // ------------------------------------------------------------------ ADL
 
     /// @notice One auto-deleveraging step (anyone, after the grace period, only when the fund cannot
-    /// cover the deficit a forced close of the whole leg would leave): closes the bankrupt leg against
-    /// the top-ranked opposite leg at the bankruptcy price.
+    /// absorb a forced close of the whole leg: its deficit plus the leg's initial margin): closes the
+    /// bankrupt leg against the top-ranked opposite leg at the bankruptcy price.
     /// @param account The bankrupt account.
     /// @param marketId A linear market.
     /// @param leg The bankrupt leg.
@@ -313,16 +313,31 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         engine.liquidationTrade(account, v.account, marketId, deltaX18, price, _legFlags(leg), _legFlags(v.leg) | 2);
     }
 
-    /// @dev ADL only when a forced close of the whole leg would leave a deficit the fund cannot pay.
+    /// @dev ADL only when the fund could not absorb a forced close of the whole leg: it would need the
+    /// deficit the close leaves plus the initial margin of the leg it takes over, and it has what it can
+    /// pay now plus the gamma discount it buys at. (Conservative when the fund already holds an
+    /// offsetting position in the market: its margin would net, so ADL may be allowed slightly early.)
     function _checkAdlNeeded(address token, uint256 marketId, int256 size, uint256 index, int256 eq) private view {
+        (uint256 penalty, uint256 need) = _absorbCost(marketId, size, index);
+        int256 after_ = eq - penalty.toInt256();
+        if (after_ < 0) need += uint256(-after_);
+        uint256 have = fund.available(token) + penalty;
+        if (have >= need) revert LiquidationAdlNotNeeded(token, after_, have);
+    }
+
+    /// @dev The gamma discount of closing the whole leg and the initial margin of the leg at the index.
+    function _absorbCost(uint256 marketId, int256 size, uint256 index)
+        private
+        view
+        returns (uint256 penalty, uint256 margin)
+    {
         uint256 absSize = SignedMath.abs(size);
         uint256 closeAt = LiquidationMath.closePrice(size > 0, index, gamma(marketId));
-        uint256 atIndex = Math.mulDiv(absSize, index, 1e18);
+        uint256 atIndex = Math.mulDiv(absSize, index, 1e18, Math.Rounding.Ceil);
         uint256 atClose = Math.mulDiv(absSize, closeAt, 1e18);
-        uint256 penalty = atIndex > atClose ? atIndex - atClose : atClose - atIndex;
-        int256 after_ = eq - penalty.toInt256();
-        uint256 avail = fund.available(token);
-        if (after_ >= 0 || uint256(-after_) <= avail) revert LiquidationAdlNotNeeded(token, after_, avail);
+        penalty = atIndex > atClose ? atIndex - atClose : atClose - atIndex;
+        (,,, uint256 imr, uint256 slope) = registry.marginInfo(marketId);
+        margin = PerpMath.mulRateUp(atIndex, PerpMath.sizedRate(imr, slope, atIndex));
     }
 
     // ------------------------------------------------------------------ views
