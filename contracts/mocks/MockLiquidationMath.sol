@@ -23,7 +23,7 @@ contract MockLiquidationMath {
     }
 
     /// @notice LiquidationMath.tieredReward.
-    function tieredReward(LiquidationMath.RewardTier[] memory tiers, uint256 notional) external pure returns (uint256) {
+    function tieredReward(LiquidationMath.RewardTier[] calldata tiers, uint256 notional) external pure returns (uint256) {
         return LiquidationMath.tieredReward(tiers, notional);
     }
 

@@ -58,8 +58,9 @@ def f_engine(f_perp):
     return f_perp.engine
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def f_funded(traders, vault, usdc, weth):
+    """Function-scoped on purpose: deposits must not leak into other test directories' session state."""
     for t in traders:
         usdc.mint(t, 10**6 * USDC, sender=t)
         usdc.approve(vault, 2**256 - 1, sender=t)
