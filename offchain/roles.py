@@ -13,6 +13,7 @@ LEDGER: bytes = keccak(text="perpx.role.LEDGER")
 MINTER: bytes = keccak(text="perpx.role.MINTER")
 SETTLER: bytes = keccak(text="perpx.role.SETTLER")
 FUNDING: bytes = keccak(text="perpx.role.FUNDING")
+LIQUIDATOR: bytes = keccak(text="perpx.role.LIQUIDATOR")
 
 ALL: dict[str, bytes] = {
     "ADMIN": ADMIN,
@@ -24,6 +25,7 @@ ALL: dict[str, bytes] = {
     "MINTER": MINTER,
     "SETTLER": SETTLER,
     "FUNDING": FUNDING,
+    "LIQUIDATOR": LIQUIDATOR,
 }
 
 

@@ -25,4 +25,6 @@ library Roles {
     bytes32 internal constant SETTLER = keccak256("perpx.role.SETTLER");
     /// @notice Funding module: feeds funding rates into the engine's cumulative funding index.
     bytes32 internal constant FUNDING = keccak256("perpx.role.FUNDING");
+    /// @notice Liquidation module: forced closes, keeper rewards, bad-debt cover and ADL in the engine.
+    bytes32 internal constant LIQUIDATOR = keccak256("perpx.role.LIQUIDATOR");
 }

@@ -402,4 +402,67 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
             if (p.size != 0) _addLeg(s, p, c);
         }
     }
+
+    // ------------------------------------------------------------------ liquidation (issue 6)
+
+    /// @notice A liquidation module closed part of `account`'s leg against `counterparty` at `priceX18`.
+    event LiquidationTrade(
+        address indexed account, address indexed counterparty, uint256 indexed marketId, int256 accountDeltaX18, uint256 priceX18
+    );
+    /// @notice A liquidation module moved ledger value (keeper reward, remaining margin, bad-debt cover).
+    event LiquidationTransfer(address indexed from, address indexed to, address indexed token, uint256 amountX18);
+
+    /// @notice Fee-less trade used by the liquidation module: `account`'s leg changes by
+    /// `accountDeltaX18` (which must reduce it) and `counterparty` takes the opposite side at `priceX18`.
+    /// The liquidated account gets no margin check (the module checked it is unhealthy and picks the
+    /// price); the counterparty gets the usual end-state check. No tick/lot or status checks: a forced
+    /// close must work in paused markets and at non-tick prices. Liquidator role only.
+    /// @param account The liquidated (or bankrupt) account.
+    /// @param counterparty The account taking the opposite side (insurance fund or ADL counterparty).
+    /// @param marketId The market.
+    /// @param accountDeltaX18 Signed size change of the account's leg (opposite sign to the leg).
+    /// @param priceX18 The execution price.
+    /// @param accountFlags Fill flags of the account's side (FLAG_SHORT_LEG selects a hedge leg).
+    /// @param counterpartyFlags Fill flags of the counterparty's side.
+    function liquidationTrade(
+        address account,
+        address counterparty,
+        uint256 marketId,
+        int256 accountDeltaX18,
+        uint256 priceX18,
+        uint8 accountFlags,
+        uint8 counterpartyFlags
+    ) external onlyRole(Roles.LIQUIDATOR) nonReentrant {
+        IMarketRegistry.Market memory m = registry.getMarket(marketId);
+        if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(0, marketId);
+        if (accountDeltaX18 == 0 || priceX18 == 0 || account == counterparty) revert PerpEngineInvalidFill(0);
+        Trade memory t;
+        t.marketId = marketId;
+        t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
+        t.token = m.token;
+        t.priceX18 = priceX18;
+        MarketState storage ms = marketStates[marketId];
+        int256 flow = PerpMath.tradeValue(t.inverse, accountDeltaX18, priceX18);
+        // reduce-only: reverts with PerpEngineReduceOnly if the account's leg would grow or flip
+        _applyLeg(t, ms, account, accountDeltaX18, flow, accountFlags | FLAG_REDUCE_ONLY);
+        bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, -flow, counterpartyFlags);
+        _checkEndState(Touch(counterparty, m.token, up));
+        emit LiquidationTrade(account, counterparty, marketId, accountDeltaX18, priceX18);
+    }
+
+    /// @notice Moves `amountX18` of ledger value from `from` to `to` (keeper reward, remaining margin to
+    /// the insurance fund, bad-debt cover). Zero-sum between ledger entries. Liquidator role only.
+    /// @param from The debited account.
+    /// @param to The credited account.
+    /// @param token The settlement token.
+    /// @param amountX18 The amount.
+    function liquidationTransfer(address from, address to, address token, uint256 amountX18)
+        external
+        onlyRole(Roles.LIQUIDATOR)
+    {
+        int256 x = amountX18.toInt256();
+        unsettledX18[from][token] -= x;
+        unsettledX18[to][token] += x;
+        emit LiquidationTransfer(from, to, token, amountX18);
+    }
 }

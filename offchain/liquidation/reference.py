@@ -1,0 +1,49 @@
+"""Wei-exact Python twin of contracts/liquidation/LiquidationMath.sol."""
+
+from __future__ import annotations
+
+ONE = 10**18
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def close_price(is_long: bool, index: int, gamma: int) -> int:
+    """Longs ``index (1 - gamma)`` rounded down, shorts ``index (1 + gamma)`` rounded up."""
+    return index * (ONE - gamma) // ONE if is_long else ceil_div(index * (ONE + gamma), ONE)
+
+
+def tiered_reward(tiers: list[tuple[int, int]], notional: int) -> int:
+    """Marginal brackets ``(from_notional, rate)``, each bracket rounded down."""
+    reward = 0
+    for i, (start, rate) in enumerate(tiers):
+        if notional <= start:
+            break
+        end = min(notional, tiers[i + 1][0]) if i + 1 < len(tiers) else notional
+        reward += (end - start) * rate // ONE
+    return reward
+
+
+def gamma_for(tiers: list[tuple[int, int]], depth: int) -> int:
+    """Gamma of the deepest step ``(min_depth, gamma)`` reached by ``depth``."""
+    g = 0
+    for min_depth, gamma in tiers:
+        if depth < min_depth:
+            break
+        g = gamma
+    return g
+
+
+def bankruptcy_price(size: int, index: int, equity: int) -> int:
+    """``index - equity / size`` rounded so the account ends at or above zero (0 if non-positive)."""
+    exact_num = index * size - equity * ONE  # price * size = index * size - equity  (X18 * X18)
+    p = ceil_div(exact_num, size) if size > 0 else (-exact_num) // (-size)  # long up, short down
+    return max(p, 0)
+
+
+def adl_score(pnl: int, notional: int, equity: int) -> int:
+    """``pnl * notional / equity`` rounded down, 0 unless pnl and equity are positive."""
+    if pnl <= 0 or equity <= 0:
+        return 0
+    return pnl * notional // equity

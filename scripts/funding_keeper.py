@@ -1,0 +1,54 @@
+"""Funding keeper: post the fair contract price from the matcher's book and trigger funding when due.
+
+    ape run funding_keeper --network ethereum:local:foundry --account keeper \\
+        --funding 0x... --market 1 --market 2 --book book.json --interval 60 [--dry-run]
+
+``--book`` is the JSON file the matcher publishes: ``{"<market>": {"bid": [priceX18, sizeX18],
+"ask": [priceX18, sizeX18]}}``. ``--account`` needs Roles.KEEPER (posting and triggering before the
+permissionless delay).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import click
+from ape import chain
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from offchain.funding.keeper import FundingKeeper, book_file_source
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="Run the funding keeper")
+@network_option()
+@account_option()
+@click.option("--funding", "funding_address", required=True, help="FundingModule address.")
+@click.option("--market", "markets", multiple=True, type=int, required=True, help="Market id (repeatable).")
+@click.option("--book", "book_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Book JSON.")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between rounds.")
+@click.option("--iterations", default=0, show_default=True, help="Rounds to run; 0 runs until interrupted.")
+@click.option("--dry-run", is_flag=True, help="Log what would be sent; send nothing.")
+def cli(account, funding_address, markets, book_path, interval, iterations, dry_run):
+    """Post contract prices and trigger funding on --network, paying gas from --account."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ape import project
+
+    module = project.FundingModule.at(funding_address)
+    keeper = FundingKeeper(
+        module=module,
+        oracle=project.IPriceOracle.at(module.oracle()),
+        registry=project.MarketRegistry.at(module.registry()),
+        sender=account,
+        markets=list(markets),
+        price_source=book_file_source(book_path),
+        dry_run=dry_run,
+    )
+    logging.info("funding keeper for markets %s on chain %d (dry_run=%s)", list(markets), chain.chain_id, dry_run)
+    n = 0
+    while iterations == 0 or n < iterations:
+        keeper.tick(chain.blocks.head.timestamp + 1)
+        n += 1
+        if iterations == 0 or n < iterations:
+            time.sleep(interval)
