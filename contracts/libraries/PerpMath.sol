@@ -13,8 +13,8 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 /// - The *value* of a signed size at a price is `size * price` (linear, quote per base) or
 ///   `-size / price` (inverse, coin per USD: a long of N USD contracts is worth `-N / p` coin plus the
 ///   `+N / entry` paid in at entry, so PnL = N (1/entry - 1/exit)).
-/// - Trade cash flows use {tradeValue}, truncated toward zero and odd-symmetric, so the buyer's flow
-///   is exactly the negation of the seller's (zero-sum to the wei).
+/// - Trade cash flows use {valueUp}: each side's value rounds toward +inf, so each side's cash rounds
+///   down; the 0-1 atom residual of a fill goes to the engine's fee pool (zero-sum to the wei).
 /// - Views that the protocol relies on round in its favour: {markValueFloor} (equity down),
 ///   {notionalUp} and {mulRateUp} (requirements up).
 library PerpMath {

@@ -442,10 +442,14 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         t.token = m.token;
         t.priceX18 = priceX18;
         MarketState storage ms = marketStates[marketId];
-        int256 flow = PerpMath.tradeValue(t.inverse, accountDeltaX18, priceX18);
+        // Same rounding as a fill: each side's value rounds toward +inf (its cash rounds down) and the
+        // 0-1 atom residual goes to the fee pool.
+        int256 accountFlow = PerpMath.valueUp(t.inverse, accountDeltaX18, priceX18);
+        int256 counterpartyFlow = PerpMath.valueUp(t.inverse, -accountDeltaX18, priceX18);
         // reduce-only: reverts with PerpEngineReduceOnly if the account's leg would grow or flip
-        _applyLeg(t, ms, account, accountDeltaX18, flow, accountFlags | FLAG_REDUCE_ONLY);
-        bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, -flow, counterpartyFlags);
+        _applyLeg(t, ms, account, accountDeltaX18, accountFlow, accountFlags | FLAG_REDUCE_ONLY);
+        bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, counterpartyFlow, counterpartyFlags);
+        _bookResidual(t.token, uint256(accountFlow + counterpartyFlow));
         _checkEndState(Touch(counterparty, m.token, up));
         emit LiquidationTrade(account, counterparty, marketId, accountDeltaX18, priceX18);
     }
