@@ -200,3 +200,17 @@ class SubmitterStore:
             ).fetchall()
             out.append(StoredBatch(batch_id, bytes(root), status, tx_hash, [StoredFill(s, decode_fill(b)) for s, b in rows]))
         return out
+
+
+def fill_line(seq: int, fill: SettlementFill) -> str:
+    """One JSON-lines record of the submitter's input format: ``{"seq": n, "maker": ..., "taker": ..., ...}``."""
+    return json.dumps({"seq": seq, **json.loads(encode_fill(fill))})
+
+
+def parse_fill_line(line: str) -> tuple[int, SettlementFill]:
+    """Inverse of :func:`fill_line`; raises ``ValueError`` naming the problem."""
+    try:
+        d = json.loads(line)
+        return int(d.pop("seq")), decode_fill(json.dumps(d))
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"bad fill record: {exc}: {line[:120]!r}") from None
