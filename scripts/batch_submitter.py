@@ -92,4 +92,6 @@ def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, f
     counts = store.counts()
     for seq, reason in store.dropped():
         logging.warning("dropped fill seq %d: %s", seq, reason)
-    logging.info("done: %d fills settled this run; totals %s; chain batch %d", settled, counts, settlement.lastBatchId())
+    logging.info(
+        "done: %d fills settled this run; totals %s; chain batch %d", settled, counts, settlement.lastBatchId()
+    )

@@ -45,6 +45,7 @@ class Scenario:
     domain: Domain
     maker_keys: list[bytes]
     taker_keys: list[bytes]
+    contracts: dict[str, Any] = field(default_factory=dict)
     nonces: dict[bytes, int] = field(default_factory=dict)
 
     def nonce(self, key: bytes) -> int:
@@ -86,7 +87,9 @@ def setup(project: Any, accounts: Any, chain: Any, makers: int = 10, takers: int
     core.vault.listCollateral(usdc, 10**30, sender=admin)
     treasury = "0x00000000000000000000000000000000000000A1"
     perp = deploy_perp(project, admin, core, oracle, treasury=treasury, insurance_fund=treasury)
-    perp.registry.listMarket(ETH, usdc, 0, risk_params(20, 2 * ONE // 100), trading_params(10**14, 10**15), sender=admin)
+    perp.registry.listMarket(
+        ETH, usdc, 0, risk_params(20, 2 * ONE // 100), trading_params(10**14, 10**15), sender=admin
+    )
     settlement = deploy_settlement(project, admin, core, perp)
     keys = [_key(i) for i in range(makers + takers)]
     deposit = 10_000 * USDC
@@ -98,11 +101,27 @@ def setup(project: Any, accounts: Any, chain: Any, makers: int = 10, takers: int
         core.compliance.setAllowed(trader, 1, far, sender=officer)
         core.vault.depositFor(trader, usdc, deposit, sender=admin)
     s = Scenario(settlement, perp.engine, operator, Domain(chain.chain_id, str(settlement.address)),
-                 keys[:makers], keys[makers:])  # fmt: skip
-    warm = _fills(s, takers, far)  # warm-up: every account holds a position (opening costs more: chunks)
-    for start in range(0, takers, 25):
-        settle(s, warm[start : start + 25])
+                 keys[:makers], keys[makers:], {"core": core, "perp": perp, "admin": admin})  # fmt: skip
+    _warm_up(s, far)
     return s
+
+
+def _warm_up(s: Scenario, expiry: int) -> None:
+    """Every account trades once (opens its position, fills its nonce bitmap word); opening costs more: chunks."""
+    warm = _fills(s, len(s.taker_keys), expiry)
+    for start in range(0, len(warm), 25):
+        settle(s, warm[start : start + 25])
+
+
+def settlement_only(project: Any, s: Scenario, chain: Any) -> Scenario:
+    """The same traders and registries, but a Settlement whose engine only counts fills (Settlement's own gas)."""
+    core, perp, admin = s.contracts["core"], s.contracts["perp"], s.contracts["admin"]
+    engine = project.MockSettlementEngine.deploy(sender=admin)
+    settlement = project.Settlement.deploy(core.acl, engine, perp.registry, perp.fees, core.compliance, sender=admin)
+    bare = Scenario(settlement, engine, s.operator, Domain(chain.chain_id, str(settlement.address)), s.maker_keys,
+                    s.taker_keys)  # fmt: skip
+    _warm_up(bare, chain.pending_timestamp + 365 * 86400)
+    return bare
 
 
 def settle(s: Scenario, fills: Sequence[SettlementFill]) -> Any:
@@ -127,19 +146,27 @@ def format_lines(rows: Sequence[tuple[int, int, int]]) -> list[str]:
     return [f"settle_gas_per_fill batch={b} gas={g} calldata_bytes={c}" for b, g, c in rows]
 
 
-def print_settle_gas(project: Any, accounts: Any, echo: Callable[[str], None] = print) -> list[tuple[int, int, int]]:
-    """Run the scenario on the connected chain and print the ``settle_gas_per_fill`` lines."""
+def print_settle_gas(
+    project: Any, accounts: Any, echo: Callable[[str], None] = print
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """Run the scenario on the connected chain, print the ``settle_gas_per_fill`` lines and return them, plus
+    the same figures for Settlement alone (an engine that only counts fills)."""
     from ape import chain
 
     if hasattr(chain.provider, "set_block_gas_limit"):  # anvil: a 100-fill batch needs more than 30M gas
         chain.provider.set_block_gas_limit(200_000_000)
-    rows = run(setup(project, accounts, chain), chain)
+    s = setup(project, accounts, chain)
+    rows = run(s, chain)
     for line in format_lines(rows):
         echo(line)
-    return rows
+    own = run(settlement_only(project, s, chain), chain)
+    return rows, own
 
 
 def measure(project: Any, accounts: Any) -> list[tuple[str, int]]:
-    """`make gas` hook: prints the ``settle_gas_per_fill`` lines and returns them as table rows."""
-    rows = print_settle_gas(project, accounts)
-    return [(f"settlement.settle_batch per fill B={b} (calldata {c} B/fill)", g) for b, g, c in rows]
+    """`make gas` hook: prints the ``settle_gas_per_fill`` lines and returns table rows (full settlement per
+    fill, and Settlement's own share measured against an engine that only counts fills)."""
+    rows, own = print_settle_gas(project, accounts)
+    out = [(f"settlement.settle_batch per fill B={b} (calldata {c} B/fill)", g) for b, g, c in rows]
+    out += [(f"settlement.settle_batch per fill B={b} settlement only (no-op engine)", g) for b, g, _ in own]
+    return out

@@ -111,7 +111,8 @@ class SubmitterStore:
         with self.tx() as db:
             for seq, fill in items:
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO fills(seq, body, received_at) VALUES (?, ?, ?)", (seq, encode_fill(fill), now)
+                    "INSERT OR IGNORE INTO fills(seq, body, received_at) VALUES (?, ?, ?)",
+                    (seq, encode_fill(fill), now),
                 )
                 added += cur.rowcount
             if items:
@@ -159,11 +160,13 @@ class SubmitterStore:
     def create_batch(self, batch_id: int, root: bytes, seqs: Sequence[int], now: float) -> None:
         with self.tx() as db:
             db.execute(
-                "INSERT INTO batches(batch_id, root, status, created_at) VALUES (?, ?, 'built', ?)", (batch_id, root, now)
+                "INSERT INTO batches(batch_id, root, status, created_at) VALUES (?, ?, 'built', ?)",
+                (batch_id, root, now),
             )
             for index, seq in enumerate(seqs):
                 cur = db.execute(
-                    "UPDATE fills SET status = 'batched', batch_id = ?, leaf_index = ? WHERE seq = ? AND status = 'pending'",
+                    "UPDATE fills SET status = 'batched', batch_id = ?, leaf_index = ? "
+                    "WHERE seq = ? AND status = 'pending'",
                     (batch_id, index, seq),
                 )
                 if cur.rowcount != 1:
@@ -198,7 +201,9 @@ class SubmitterStore:
             rows = self.db.execute(
                 "SELECT seq, body FROM fills WHERE batch_id = ? AND status = 'batched' ORDER BY leaf_index", (batch_id,)
             ).fetchall()
-            out.append(StoredBatch(batch_id, bytes(root), status, tx_hash, [StoredFill(s, decode_fill(b)) for s, b in rows]))
+            out.append(
+                StoredBatch(batch_id, bytes(root), status, tx_hash, [StoredFill(s, decode_fill(b)) for s, b in rows])
+            )
         return out
 
 

@@ -155,7 +155,9 @@ class BatchSubmitter:
                 return 0
             raise SubmitterError(f"batch {batch.batch_id} reverted on chain but simulates fine; retry later")
         if not self._already_settled(batch):
-            raise SubmitterError(f"batch {batch.batch_id}: transaction {tx_hash} succeeded but the batch is not on chain")
+            raise SubmitterError(
+                f"batch {batch.batch_id}: transaction {tx_hash} succeeded but the batch is not on chain"
+            )
         self._crash("after_settled")
         return len(batch.fills)
 

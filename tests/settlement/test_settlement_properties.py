@@ -3,6 +3,8 @@ Python model; an overfilling fill appended to a batch reverts it (naming the fil
 
 from __future__ import annotations
 
+import itertools
+
 import ape
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,7 +64,7 @@ def test_random_flows_match_model(chain, settlement, perp, operator, funded, sig
         filled: dict[bytes, int] = {}
         position = [0, 0, 0]
         bounds = [0, *cuts, len(settlement_fills)]
-        for start, end in zip(bounds, bounds[1:], strict=False):
+        for start, end in itertools.pairwise(bounds):
             batch = settlement_fills[start:end]
             if not batch:
                 continue
@@ -89,4 +91,4 @@ def test_random_flows_match_model(chain, settlement, perp, operator, funded, sig
                 assert settlement.orderState(order_tuple(so))[1:] == (filled.get(h, 0), False)
             for i, t in enumerate(traders):
                 assert perp.engine.positionOf(t, 1, 0).size == position[i]
-        assert settlement.lastBatchId() == len([1 for s, e in zip(bounds, bounds[1:], strict=False) if e > s])
+        assert settlement.lastBatchId() == len([1 for s, e in itertools.pairwise(bounds) if e > s])

@@ -64,7 +64,7 @@ def test_authorize_delegate_validation(settlement, alice, chain):
 
 
 def test_revoked_delegate_cannot_cancel(settlement, funded, chain):
-    alice, bob, carol = funded
+    alice, _bob, carol = funded
     settlement.authorizeDelegate(carol, chain.pending_timestamp + 100, sender=alice)
     settlement.revokeDelegate(carol, sender=alice)
     o = order(alice, buy=True)

@@ -80,7 +80,7 @@ def test_cut_by_age(tmp_path, settlement, perp, operator, chain, signer, funded)
 
 
 def test_bad_fill_dropped_and_rest_rebatched(tmp_path, settlement, perp, operator, chain, signer, funded):
-    alice, bob, carol = funded
+    _alice, bob, carol = funded
     _, flow = make_flow(signer, funded, 6)
     bad = signer.fill(order(bob, buy=False, nonce=7), bob, order(carol, buy=True, nonce=8, expiry=1), carol)
     flow.insert(3, (100, bad))
@@ -92,7 +92,7 @@ def test_bad_fill_dropped_and_rest_rebatched(tmp_path, settlement, perp, operato
 
 
 def test_margin_failure_blames_last_fill_of_account(tmp_path, settlement, perp, operator, chain, signer, funded):
-    alice, bob, carol = funded
+    alice, bob, _carol = funded
     _, flow = make_flow(signer, funded, 4)
     huge = signer.fill(order(bob, buy=False, nonce=50, size=5_000 * ONE), bob,
                        order(alice, buy=True, nonce=51, size=5_000 * ONE), alice)  # fmt: skip
