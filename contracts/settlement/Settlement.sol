@@ -226,54 +226,51 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
     // ------------------------------------------------------------------ internals
 
     /// @dev Every check of one fill, then its order accounting; returns its leaf hash and engine fill.
+    /// Orders are copied to memory once (one ABI validation per field) and hashed in place.
     function _settleFill(uint256 i, uint256 batchId, SignedFill calldata f, MarketCache memory mc)
         private
         returns (bytes32 leafHash, IPerpEngine.Fill memory e)
     {
-        _checkShape(i, f);
-        _checkMarket(i, f.maker.marketId, mc);
-        bytes32 makerHash = _hashOrder(f.maker);
-        bytes32 takerHash = _hashOrder(f.taker);
-        if (!_isValidSigner(f.maker.trader, makerHash, f.makerSignature)) _reject(i, FillError.MakerBadSignature);
-        if (!_isValidSigner(f.taker.trader, takerHash, f.takerSignature)) _reject(i, FillError.TakerBadSignature);
-        _consume(i, f.maker, makerHash, f.sizeX18, true);
-        _consume(i, f.taker, takerHash, f.sizeX18, false);
-        _checkFeeAndCompliance(i, f, mc.inverse);
+        Order memory mk = f.maker;
+        Order memory tk = f.taker;
+        _checkShape(i, mk, tk, f.sizeX18, f.priceX18);
+        _checkMarket(i, mk.marketId, mc);
+        bytes32 makerHash = _hashOrder(mk);
+        bytes32 takerHash = _hashOrder(tk);
+        if (!_isValidSigner(mk.trader, makerHash, f.makerSignature)) _reject(i, FillError.MakerBadSignature);
+        if (!_isValidSigner(tk.trader, takerHash, f.takerSignature)) _reject(i, FillError.TakerBadSignature);
+        _consume(i, mk, makerHash, f.sizeX18, true);
+        _consume(i, tk, takerHash, f.sizeX18, false);
+        _checkFeeAndCompliance(i, mk, tk, f.sizeX18, f.priceX18, mc.inverse);
 
-        leafHash = MerkleRFC9162.leafHash(abi.encodePacked(uint64(batchId), makerHash, takerHash, f.sizeX18, f.priceX18));
+        leafHash = _leafHash(batchId, makerHash, takerHash, f.sizeX18, f.priceX18);
         emit FillSettled(makerHash, takerHash, batchId, f.sizeX18, f.priceX18);
-        e = IPerpEngine.Fill({
-            marketId: f.maker.marketId,
-            maker: f.maker.trader,
-            taker: f.taker.trader,
-            takerIsBuy: f.taker.isBuy,
-            sizeX18: f.sizeX18,
-            priceX18: f.priceX18,
-            makerFlags: _engineFlags(f.maker),
-            takerFlags: _engineFlags(f.taker)
-        });
+        e.marketId = mk.marketId;
+        e.maker = mk.trader;
+        e.taker = tk.trader;
+        e.takerIsBuy = tk.isBuy;
+        e.sizeX18 = f.sizeX18;
+        e.priceX18 = f.priceX18;
+        e.makerFlags = _engineFlags(mk);
+        e.takerFlags = _engineFlags(tk);
     }
 
     /// @dev Checks that need no storage: fields, pairing, prices, expiry.
-    function _checkShape(uint256 i, SignedFill calldata f) private view {
-        Order calldata mk = f.maker;
-        Order calldata tk = f.taker;
-        if (f.sizeX18 == 0 || f.priceX18 == 0) _reject(i, FillError.EmptyFill);
+    function _checkShape(uint256 i, Order memory mk, Order memory tk, uint256 size, uint256 price) private view {
+        if (size == 0 || price == 0) _reject(i, FillError.EmptyFill);
         if (mk.trader == address(0) || tk.trader == address(0)) _reject(i, FillError.ZeroTrader);
         if (!_validFields(mk) || !_validFields(tk)) _reject(i, FillError.InvalidOrderFields);
         if (mk.trader == tk.trader) _reject(i, FillError.SelfTrade);
         if (mk.marketId != tk.marketId) _reject(i, FillError.MarketMismatch);
         if (mk.isBuy == tk.isBuy) _reject(i, FillError.SameSide);
-        if (f.priceX18 != mk.limitPrice) _reject(i, FillError.PriceNotMakerLimit);
-        if (tk.isBuy ? f.priceX18 > tk.limitPrice : f.priceX18 < tk.limitPrice) {
-            _reject(i, FillError.PriceOutsideTakerLimit);
-        }
+        if (price != mk.limitPrice) _reject(i, FillError.PriceNotMakerLimit);
+        if (tk.isBuy ? price > tk.limitPrice : price < tk.limitPrice) _reject(i, FillError.PriceOutsideTakerLimit);
         if ((tk.flags & FLAG_POST_ONLY) != 0) _reject(i, FillError.TakerPostOnly);
         if (mk.expiry <= block.timestamp) _reject(i, FillError.MakerExpired);
         if (tk.expiry <= block.timestamp) _reject(i, FillError.TakerExpired);
     }
 
-    function _validFields(Order calldata o) private pure returns (bool) {
+    function _validFields(Order memory o) private pure returns (bool) {
         return o.leg <= LEG_SHORT && (o.flags & ~ALL_FLAGS) == 0 && o.leverage != 0 && o.leverage <= MAX_LEVERAGE;
     }
 
@@ -302,7 +299,7 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
     }
 
     /// @dev Adds `size` to the order's fills: refuses cancelled orders, consumed nonces and overfills.
-    function _consume(uint256 i, Order calldata o, bytes32 orderHash, uint256 size, bool isMaker) private {
+    function _consume(uint256 i, Order memory o, bytes32 orderHash, uint256 size, bool isMaker) private {
         address trader = o.trader;
         uint256 nonce = o.nonce;
         if (nonce < nonceFloor[trader]) _reject(i, isMaker ? FillError.MakerCancelled : FillError.TakerCancelled);
@@ -330,25 +327,63 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
     /// @dev The taker's fee at the fee schedule's current tiers must not exceed the fee its signed
     /// `maxFeeRate` allows under the engine's rounding (up); a maker is never charged (it receives a
     /// rebate >= 0), so its maximum always holds. Both traders must pass the compliance registry.
-    function _checkFeeAndCompliance(uint256 i, SignedFill calldata f, bool inverse) private view {
-        uint256 notional = SignedMath.abs(PerpMath.tradeValue(inverse, int256(uint256(f.sizeX18)), f.priceX18));
-        (uint256 takerFee,) =
-            feeSchedule.quoteFill(f.maker.trader, f.taker.trader, notional, (f.taker.flags & FLAG_VIA_API) != 0);
-        if (takerFee > Math.mulDiv(notional, f.taker.maxFeeRate, 1e18, Math.Rounding.Ceil)) {
+    function _checkFeeAndCompliance(
+        uint256 i,
+        Order memory mk,
+        Order memory tk,
+        uint256 size,
+        uint256 price,
+        bool inverse
+    ) private view {
+        uint256 notional = SignedMath.abs(PerpMath.tradeValue(inverse, int256(size), price));
+        (uint256 takerFee,) = feeSchedule.quoteFill(mk.trader, tk.trader, notional, (tk.flags & FLAG_VIA_API) != 0);
+        if (takerFee > Math.mulDiv(notional, tk.maxFeeRate, 1e18, Math.Rounding.Ceil)) {
             _reject(i, FillError.TakerFeeAboveMax);
         }
-        if (!compliance.isAllowed(f.maker.trader)) _reject(i, FillError.MakerNotAllowed);
-        if (!compliance.isAllowed(f.taker.trader)) _reject(i, FillError.TakerNotAllowed);
+        if (!compliance.isAllowed(mk.trader)) _reject(i, FillError.MakerNotAllowed);
+        if (!compliance.isAllowed(tk.trader)) _reject(i, FillError.TakerNotAllowed);
     }
 
-    function _engineFlags(Order calldata o) private pure returns (uint8 flags) {
+    function _engineFlags(Order memory o) private pure returns (uint8 flags) {
         if ((o.flags & FLAG_VIA_API) != 0) flags |= 1;
         if ((o.flags & FLAG_REDUCE_ONLY) != 0) flags |= 2;
         if (o.leg == LEG_SHORT) flags |= 4;
     }
 
-    function _hashOrder(Order calldata o) private view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(ORDER_TYPEHASH, o)));
+    /// @dev EIP-712 digest of an order in memory: the struct hash is keccak256 over the type hash
+    /// followed by the struct's 11 words, computed in place (the word before the struct is saved,
+    /// overwritten with the type hash and restored). Memory structs hold cleaned, ABI-validated values,
+    /// so this equals keccak256(abi.encode(ORDER_TYPEHASH, o)).
+    function _hashOrder(Order memory o) private view returns (bytes32) {
+        bytes32 typeHash = ORDER_TYPEHASH;
+        bytes32 structHash;
+        assembly {
+            let ptr := sub(o, 0x20)
+            let saved := mload(ptr)
+            mstore(ptr, typeHash)
+            structHash := keccak256(ptr, 0x180)
+            mstore(ptr, saved)
+        }
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// @dev RFC 9162 leaf hash of `abi.encodePacked(uint64 batchId, makerHash, takerHash, uint128 size,
+    /// uint128 price)`: keccak256(0x00 || data), built in scratch memory above the free pointer.
+    function _leafHash(uint256 batchId, bytes32 makerHash, bytes32 takerHash, uint256 size, uint256 price)
+        private
+        pure
+        returns (bytes32 h)
+    {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, 0)
+            mstore(add(ptr, 1), shl(192, batchId))
+            mstore(add(ptr, 9), makerHash)
+            mstore(add(ptr, 41), takerHash)
+            mstore(add(ptr, 73), shl(128, size))
+            mstore(add(ptr, 89), shl(128, price))
+            h := keccak256(ptr, 105)
+        }
     }
 
     function _reject(uint256 i, FillError reason) private pure {
