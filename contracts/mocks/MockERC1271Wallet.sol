@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 /// @title MockERC1271Wallet
@@ -36,12 +37,7 @@ contract MockERC1271Wallet is IERC1271 {
     /// @param target The callee.
     /// @param data The calldata.
     function execute(address target, bytes calldata data) external {
-        (bool ok, bytes memory ret) = target.call(data);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(ret, 32), mload(ret))
-            }
-        }
+        Address.functionCall(target, data);
     }
 
     /// @inheritdoc IERC1271

@@ -26,7 +26,8 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 /// - `_orderBits[trader][nonce >> 7]` holds 2 bits per nonce: CONSUMED (an order with this nonce
 ///   filled completely: every order of the trader with this nonce is dead) and RECORDED (read
 ///   `_filled[hash]`: a partial fill or a cancel exists for some order with this nonce).
-/// - `_filled[hash]` exists only while an order is partially filled, or holds {CANCELLED}.
+/// - `_filled[hash]` exists only while an order is partially filled or cancelled: the filled amount, with
+///   the {CANCELLED} bit (bit 255) set once cancelled.
 /// A nonce is therefore single-use once an order with it fills completely (like Permit2 nonces).
 /// Leaf data of fill i of batch b: `abi.encodePacked(uint64 b, makerHash, takerHash, uint128 size,
 /// uint128 price)`, hashed RFC 9162 style (0x00 prefix); the batch id in the leaf makes every batch
@@ -52,7 +53,7 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
 
     uint256 private constant CONSUMED = 1;
     uint256 private constant RECORDED = 2;
-    uint256 private constant CANCELLED = type(uint256).max;
+    uint256 private constant CANCELLED = 1 << 255;
 
     /// @notice The perpetual engine fills are applied to (this contract needs Roles.SETTLER).
     IPerpEngine public immutable engine;
@@ -128,7 +129,7 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
         bytes32 h = _hashOrder(order);
         uint256 nonce = order.nonce;
         _orderBits[trader][nonce >> 7] |= RECORDED << ((nonce & 127) << 1);
-        _filled[h] = CANCELLED;
+        _filled[h] |= CANCELLED; // keeps the filled amount (sizes are uint128) readable
         emit OrderCancelled(h, trader, nonce);
     }
 
@@ -218,9 +219,8 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
         uint256 nonce = order.nonce;
         uint256 bits = (_orderBits[order.trader][nonce >> 7] >> ((nonce & 127) << 1)) & 3;
         uint256 recorded = (bits & RECORDED) != 0 ? _filled[orderHash] : 0;
-        cancelled = recorded == CANCELLED || nonce < nonceFloor[order.trader];
-        if ((bits & CONSUMED) != 0) filledX18 = order.size;
-        else if (recorded != CANCELLED) filledX18 = recorded;
+        cancelled = (recorded & CANCELLED) != 0 || nonce < nonceFloor[order.trader];
+        filledX18 = (bits & CONSUMED) != 0 ? order.size : recorded & ~CANCELLED;
     }
 
     // ------------------------------------------------------------------ internals
@@ -311,7 +311,7 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
         uint256 prior;
         if ((bits & RECORDED) != 0) {
             prior = _filled[orderHash];
-            if (prior == CANCELLED) _reject(i, isMaker ? FillError.MakerCancelled : FillError.TakerCancelled);
+            if ((prior & CANCELLED) != 0) _reject(i, isMaker ? FillError.MakerCancelled : FillError.TakerCancelled);
         }
         uint256 total = prior + size;
         if (total > o.size) _reject(i, isMaker ? FillError.MakerOverfill : FillError.TakerOverfill);

@@ -142,15 +142,34 @@ def run(s: Scenario, chain: Any, batches: Sequence[int] = BATCHES) -> list[tuple
     return out
 
 
+def engine_only(s: Scenario, chain: Any, batches: Sequence[int] = BATCHES) -> list[tuple[int, int]]:
+    """``(B, gas per fill)`` of ``engine.applyFills`` called directly with the same kind of fills (the admin is
+    granted SETTLER): the engine's share of a settled fill, for comparison."""
+    from offchain import roles
+
+    core, admin = s.contracts["core"], s.contracts["admin"]
+    core.acl.grantRole(roles.SETTLER, admin, sender=admin)
+    far = chain.pending_timestamp + 365 * 86400
+    out = []
+    for size in batches:
+        fills = _fills(s, size, far)
+        engine_fills = [
+            (1, f.maker.order.trader, f.taker.order.trader, f.taker.order.isBuy, f.size_x18, f.price_x18, 0, 0)
+            for f in fills
+        ]
+        out.append((size, s.engine.applyFills(engine_fills, sender=admin).gas_used // size))
+    return out
+
+
 def format_lines(rows: Sequence[tuple[int, int, int]]) -> list[str]:
     return [f"settle_gas_per_fill batch={b} gas={g} calldata_bytes={c}" for b, g, c in rows]
 
 
 def print_settle_gas(
     project: Any, accounts: Any, echo: Callable[[str], None] = print
-) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, int]]]:
     """Run the scenario on the connected chain, print the ``settle_gas_per_fill`` lines and return them, plus
-    the same figures for Settlement alone (an engine that only counts fills)."""
+    the same figures for Settlement alone (an engine that only counts fills) and for the engine alone."""
     from ape import chain
 
     if hasattr(chain.provider, "set_block_gas_limit"):  # anvil: a 100-fill batch needs more than 30M gas
@@ -160,13 +179,15 @@ def print_settle_gas(
     for line in format_lines(rows):
         echo(line)
     own = run(settlement_only(project, s, chain), chain)
-    return rows, own
+    engine = engine_only(s, chain)
+    return rows, own, engine
 
 
 def measure(project: Any, accounts: Any) -> list[tuple[str, int]]:
     """`make gas` hook: prints the ``settle_gas_per_fill`` lines and returns table rows (full settlement per
     fill, and Settlement's own share measured against an engine that only counts fills)."""
-    rows, own = print_settle_gas(project, accounts)
+    rows, own, engine = print_settle_gas(project, accounts)
     out = [(f"settlement.settle_batch per fill B={b} (calldata {c} B/fill)", g) for b, g, c in rows]
     out += [(f"settlement.settle_batch per fill B={b} settlement only (no-op engine)", g) for b, g, _ in own]
+    out += [(f"engine.apply_fills per fill B={b} (same scenario, called directly)", g) for b, g in engine]
     return out

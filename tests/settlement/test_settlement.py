@@ -190,6 +190,7 @@ def test_cancel_partially_filled_order(settlement, operator, funded, signer):
     maker = order(bob, buy=False, size=2 * ONE)
     settle(settlement, operator, [signer.fill(maker, bob, order(alice, buy=True), alice, size=ONE)])
     settlement.cancelOrder(order_tuple(maker), sender=bob)
+    assert settlement.orderState(order_tuple(maker))[1:] == (ONE, True)  # the filled amount never decreases
     rejected(settlement, operator, [signer.fill(maker, bob, order(carol, buy=True), carol, size=ONE)], 0,
              "MakerCancelled")  # fmt: skip
 
