@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
+
+/// @title MockSettlementEngine
+/// @notice An engine whose applyFills only counts fills: isolates Settlement's own gas in `make gas`.
+contract MockSettlementEngine {
+    /// @notice Fills received so far.
+    uint256 public fillsApplied;
+
+    /// @notice Counts the fills (no positions, fees or margin checks).
+    /// @param fills The fills.
+    function applyFills(IPerpEngine.Fill[] calldata fills) external {
+        fillsApplied += fills.length;
+    }
+}

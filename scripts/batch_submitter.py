@@ -1,0 +1,97 @@
+"""Batch submitter: settle matched fills on chain in Merkle-rooted batches, idempotently across restarts.
+
+    ape run batch_submitter --network ethereum:local:foundry --account operator \\
+        --settlement 0x... --fills fills.jsonl --db submitter.sqlite --max-batch 100 --max-wait 2
+
+``--fills`` is a JSON-lines file (or ``-`` for stdin), one fill per line as written by
+``offchain.settlement.store.fill_line``: ``{"seq", "maker", "taker", "size", "price"}`` with both signed
+orders. Progress lives in the SQLite ``--db``: restart with the same arguments after a crash and every
+fill is settled exactly once (already-stored sequence numbers are skipped; open batches are reconciled
+with the chain first). ``--account`` must hold the OPERATOR role.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from ape import chain
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from offchain.settlement.chain import ApeChainClient
+from offchain.settlement.store import SubmitterStore, parse_fill_line
+from offchain.settlement.submitter import BatchSubmitter, SubmitterError
+
+
+def _records(stream, follow: bool, poll: float, after: int):
+    """(seq, fill) pairs after ``after``; with ``follow``, keep reading appended lines."""
+    while True:
+        line = stream.readline()
+        if not line:
+            if not follow:
+                return
+            yield None  # idle tick: let the submitter cut by age
+            time.sleep(poll)
+            continue
+        if line.strip():
+            seq, fill = parse_fill_line(line)
+            if seq > after:
+                yield seq, fill
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="Settle matched fills in batches (idempotent)")
+@network_option()
+@account_option()
+@click.option("--settlement", "settlement_address", required=True, help="Address of the Settlement contract.")
+@click.option("--fills", "fills_path", required=True, help="JSON-lines fills file, or - for stdin.")
+@click.option(
+    "--db", "db_path", default="submitter.sqlite", show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite progress database (keep it across restarts).",
+)  # fmt: skip
+@click.option("--max-batch", default=100, show_default=True, help="Fills per batch at most.")
+@click.option("--max-wait", default=2.0, show_default=True, help="Seconds the oldest pending fill may wait.")
+@click.option("--follow", is_flag=True, help="Keep reading fills appended to --fills until interrupted.")
+@click.option("--poll", default=0.5, show_default=True, help="Seconds between reads in --follow mode.")
+def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, follow, poll):
+    """Read fills, cut batches, settle them with --account on --network and record progress in --db."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ape import project
+
+    settlement = project.Settlement.at(settlement_address)
+    engine = project.PerpEngine.at(settlement.engine())
+    store = SubmitterStore(db_path)
+    submitter = BatchSubmitter(
+        store, ApeChainClient(settlement, engine, account, chain.provider), max_batch=max_batch, max_wait_s=max_wait
+    )
+    logging.info(
+        "settling into %s on chain %d as %s; db %s (acked seq %d, chain batch %d)",
+        settlement.address, chain.chain_id, account.address, db_path, store.acked_seq(), settlement.lastBatchId(),
+    )  # fmt: skip
+    stream = sys.stdin if fills_path == "-" else open(fills_path)  # noqa: SIM115 - closed below
+    try:
+        settled = submitter.recover()
+        buffer = []
+        for item in _records(stream, follow, poll, store.acked_seq()):
+            if item is not None:
+                buffer.append(item)
+            if buffer and (item is None or len(buffer) >= max_batch):
+                submitter.ingest(buffer)
+                buffer = []
+            settled += submitter.step()
+        if buffer:
+            submitter.ingest(buffer)
+        settled += submitter.drain()
+    except (SubmitterError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    counts = store.counts()
+    for seq, reason in store.dropped():
+        logging.warning("dropped fill seq %d: %s", seq, reason)
+    logging.info(
+        "done: %d fills settled this run; totals %s; chain batch %d", settled, counts, settlement.lastBatchId()
+    )
