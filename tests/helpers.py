@@ -101,7 +101,9 @@ def isolated(chain: Any) -> Iterator[None]:
     wrapped in it can never fail. Use this instead, always.
     """
     snapshot = chain.snapshot()
+    pending = chain.pending_timestamp
     try:
         yield
     finally:
         chain.restore(snapshot)
+        chain.pending_timestamp = pending  # as chain.isolate() does: the next block keeps its time

@@ -335,7 +335,11 @@ contract Settlement is ISettlement, EIP712, AccessControlled, ReentrancyGuard {
         uint256 price,
         bool inverse
     ) private view {
-        uint256 notional = SignedMath.abs(PerpMath.tradeValue(inverse, int256(size), price));
+        // The engine's notional of a fill: the smaller magnitude of the two sides' values (rounded down).
+        uint256 notional = Math.min(
+            SignedMath.abs(PerpMath.valueUp(inverse, int256(size), price)),
+            SignedMath.abs(PerpMath.valueUp(inverse, -int256(size), price))
+        );
         (uint256 takerFee,) = feeSchedule.quoteFill(mk.trader, tk.trader, notional, (tk.flags & FLAG_VIA_API) != 0);
         if (takerFee > Math.mulDiv(notional, tk.maxFeeRate, 1e18, Math.Rounding.Ceil)) {
             _reject(i, FillError.TakerFeeAboveMax);

@@ -99,11 +99,36 @@ class ApeChainClient:
 
     def prepare(self, batch_id: int, root: bytes, fills: Sequence[SettlementFill]) -> Any:
         args = (batch_id, root, [f.as_tuple() for f in fills])
+        self._simulate(args)
         try:
-            self.settlement.settleBatch.call(*args, sender=self.operator)  # eth_call: revert data, no gas spent
             return self.settlement.settleBatch.as_transaction(*args, sender=self.operator, sign=True)
         except Exception as exc:  # ape raises ContractLogicError subclasses for reverts in gas estimation
             raise self.decode(exc) from None
+
+    def _simulate(self, args: tuple) -> None:
+        """``eth_call`` the batch through web3, which keeps the raw revert data on every provider
+        (on anvil, ape flattens a view's custom-error data into a string it cannot decode)."""
+        from web3.exceptions import ContractCustomError, ContractLogicError
+
+        call = {"from": self.operator.address, "to": self.settlement.address}
+        call["data"] = self.settlement.settleBatch.encode_input(*args)
+        try:
+            self.provider.web3.eth.call(call)
+        except (ContractCustomError, ContractLogicError) as err:
+            data = err.data if isinstance(err.data, str) else None
+            revert = self.decode_data(data) if data else None
+            raise revert or SettlementRevert("Revert", {"message": str(err)}) from None
+
+    def decode_data(self, data: str) -> SettlementRevert | None:
+        """Decode ``0x``-prefixed revert data with the Settlement and engine error tables."""
+        if not (data.startswith("0x") and len(data) >= 10):
+            return None
+        raw = bytes.fromhex(data[2:])
+        entry = self._errors.get(raw[:4])
+        if entry is None:
+            return None
+        name, types, names = entry
+        return SettlementRevert(name, dict(zip(names, abi_decode(types, raw[4:]), strict=True)))
 
     def tx_hash(self, prepared: Any) -> str:
         return to_hex(prepared.txn_hash)
@@ -137,12 +162,8 @@ class ApeChainClient:
         if abi is not None and isinstance(inputs, dict):
             return SettlementRevert(abi.name, dict(inputs))
         data = getattr(exc, "revert_message", None) or ""
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            raw = bytes.fromhex(data[2:])
-            entry = self._errors.get(raw[:4])
-            if entry is not None:
-                name, types, names = entry
-                return SettlementRevert(name, dict(zip(names, abi_decode(types, raw[4:]), strict=True)))
+        if isinstance(data, str) and (decoded := self.decode_data(data)) is not None:
+            return decoded
         if self._is_revert(exc):
             return SettlementRevert("Revert", {"message": str(exc)})
         return exc

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ape
 import pytest
 from conftest import ETH, INVERSE, LINEAR
+from helpers import isolated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -186,7 +187,7 @@ def test_p17_single_late_call_equals_split_calls(funding, keeper, operator, chai
     funding.postContractPrice(mid, 2_012 * ONE, sender=operator)
     t0 = funding.states(mid).anchor
     idx0 = fidx(f_engine, mid)
-    with chain.isolate():
+    with isolated(chain):
         chain.pending_timestamp = t0 + H8
         funding.updateFunding(mid, sender=keeper)
         chain.pending_timestamp = t0 + 2 * H8
@@ -210,7 +211,7 @@ def test_same_block_post_has_no_effect_on_update(project, funding, keeper, opera
     acl.grantRole(roles.KEEPER, attacker, sender=admin)
     funding.postContractPrice(LINEAR, 2_004 * ONE, sender=operator)
     chain.pending_timestamp = funding.nextUpdate(LINEAR)[0]
-    with chain.isolate():
+    with isolated(chain):
         honest = funding.updateFunding(LINEAR, sender=keeper)
         honest_ev = next(e for e in honest.events if e.event_name == "FundingRateApplied")
     tx = attacker.postAndUpdate(funding, LINEAR, 2_024 * ONE, sender=admin)
@@ -225,7 +226,7 @@ def test_one_post_moves_twap_at_most_band_times_dwell(funding, keeper, operator,
     t0 = funding.states(LINEAR).anchor
     dwell = 60
     base = 2_000 * ONE
-    with chain.isolate():
+    with isolated(chain):
         chain.pending_timestamp = t0 + H8
         clean = funding.previewRate(LINEAR)
     chain.pending_timestamp = t0 + H8 - dwell
@@ -270,7 +271,7 @@ def test_zero_sum_over_many_accounts(funding, keeper, operator, chain, f_engine,
     late=st.sampled_from([0, 1, 3599, 3600, H8 - 1, H8, H8 + 1, 2 * H8 + 5]),
 )
 def test_property_rate_matches_reference(funding, keeper, operator, chain, f_oracle, admin, cfg, posts, index_bp, late):
-    with chain.isolate():
+    with isolated(chain):
         model = schedule(funding, LINEAR, cfg)
         now = model.anchor
         price = model.last_price

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import ape
+from helpers import isolated
 from hypothesis import given
 from hypothesis import strategies as st
 from settle_helpers import LOT, PRICE, TICK, order, settle
@@ -48,7 +49,7 @@ def flows(draw):
 def test_random_flows_match_model(chain, settlement, perp, operator, funded, signer, flow):
     makers, fills, cuts, overfill = flow
     traders = list(funded)
-    with chain.isolate():
+    with isolated(chain):
         maker_orders = [order(traders[m["trader"]], buy=m["buy"], size=m["size"], price=m["price"], nonce=m["nonce"])
                         for m in makers]  # fmt: skip
         settlement_fills = []
