@@ -12,6 +12,12 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture
+def compliance(project, acl, admin):
+    """A fresh registry per test: session fixtures elsewhere in the suite allowlist the shared traders."""
+    return project.ComplianceRegistry.deploy(acl, True, sender=admin)
+
+
+@pytest.fixture
 def soon(chain) -> int:
     return chain.pending_timestamp + 1_000
 
