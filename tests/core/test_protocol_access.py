@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ape
+import pytest
+from helpers import assert_deploy_reverts
 
 from offchain import roles
 
@@ -10,8 +12,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def test_zero_admin_rejected(project, admin):
-    with ape.reverts(project.ProtocolAccess.ProtocolAccessZeroAdmin):
-        project.ProtocolAccess.deploy(ZERO, sender=admin)
+    assert_deploy_reverts(project.ProtocolAccess, "ProtocolAccessZeroAdmin()", ZERO, sender=admin)
 
 
 def test_deployment_grants_roles(acl, admin, operator, keeper, guardian, compliance_officer, ledger, stranger):
@@ -56,3 +57,11 @@ def test_role_ids_match_solidity(project, admin):
         else:
             assert f'{name} = keccak256("perpx.role.{name}")' in source
             assert role == roles.role_id(name.lower())
+
+
+def test_deploy_revert_helper_can_fail(project, admin):
+    """The helper rejects the wrong error and a deployment that succeeds."""
+    with pytest.raises(AssertionError, match="expected SomethingElse"):
+        assert_deploy_reverts(project.ProtocolAccess, "SomethingElse()", ZERO, sender=admin)
+    with pytest.raises(AssertionError, match="did not revert"):
+        assert_deploy_reverts(project.ProtocolAccess, "ProtocolAccessZeroAdmin()", admin, sender=admin)

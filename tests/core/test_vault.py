@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
-from helpers import MAX_UINT, assert_event, assert_no_event, call_view, reverts
+from helpers import MAX_UINT, assert_deploy_reverts, assert_event, assert_no_event, call_view, reverts
 
 from offchain import roles
 from offchain.units import internal_to_token_ceil, token_to_internal
@@ -36,10 +36,8 @@ def _list_token(project, admin, vault, contract_name, *args):
 
 
 def test_constructor_rejects_zero_addresses(project, admin, acl, compliance):
-    with ape.reverts(project.Vault.VaultZeroAddress):
-        project.Vault.deploy(acl, ZERO, sender=admin)
-    with ape.reverts(project.Vault.AccessControlledZeroAcl):
-        project.Vault.deploy(ZERO, compliance, sender=admin)
+    assert_deploy_reverts(project.Vault, "VaultZeroAddress()", acl, ZERO, sender=admin)
+    assert_deploy_reverts(project.Vault, "AccessControlledZeroAcl()", ZERO, compliance, sender=admin)
 
 
 def test_list_collateral_records_decimals_and_scale(project, admin, vault):
