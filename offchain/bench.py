@@ -6,12 +6,12 @@ present yet is skipped. Lines have the form ``bench <name> value=<number> unit=<
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from offchain.deploy import RoleHolders, deploy_core
+from offchain.domains import present_modules
 
 Figure = tuple[str, float, str]
 MAX_UINT = 2**256 - 1
@@ -39,14 +39,8 @@ def run_core(project: Any, accounts: Any, n_tx: int = 200) -> list[Figure]:
 def collect(project: Any, accounts: Any, log: Callable[[str], None] = print) -> list[Figure]:
     """Run every available domain's benchmarks."""
     figures = run_core(project, accounts)
-    for name in DOMAIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        log(f"benchmarking {name.rsplit('.', 2)[1]} ...")
+    for domain, module in present_modules(DOMAIN_MODULES):
+        log(f"benchmarking {domain} ...")
         figures.extend(module.run(project, accounts))
     return figures
 

@@ -7,12 +7,12 @@ Labels are stable: tooling and the gas snapshot read them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from offchain import roles
 from offchain.deploy import RoleHolders, deploy_core
+from offchain.domains import present_modules
 
 Measurement = tuple[str, int]
 MAX_UINT = 2**256 - 1
@@ -58,14 +58,8 @@ def measure_core(project: Any, accounts: Any) -> list[Measurement]:
 def collect(project: Any, accounts: Any, log: Callable[[str], None] = print) -> list[Measurement]:
     """Run every available domain's measurements on the connected chain."""
     results = measure_core(project, accounts)
-    for name in DOMAIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # domain not built yet
-            raise
-        log(f"measuring {name.rsplit('.', 2)[1]} ...")
+    for domain, module in present_modules(DOMAIN_MODULES):
+        log(f"measuring {domain} ...")
         results.extend(module.measure(project, accounts))
     return results
 
