@@ -60,3 +60,11 @@ def deploy_core(
     compliance = project.ComplianceRegistry.deploy(acl, allowlist_enforced, sender=deployer)
     vault = project.Vault.deploy(acl, compliance, sender=deployer)
     return CoreDeployment(acl=acl, compliance=compliance, vault=vault)
+
+
+def deploy_protocol(*args: Any, **kwargs: Any) -> Any:
+    """The full protocol from a configuration, resumable: see ``offchain.deployment.runner.deploy_protocol``
+    (``offchain.deployment.network.deploy_network`` loads the per-network YAML first)."""
+    from offchain.deployment.runner import deploy_protocol as run
+
+    return run(*args, **kwargs)
