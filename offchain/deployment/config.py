@@ -172,6 +172,8 @@ class AddressResolver:
         self.mainnet = mainnet
 
     def __call__(self, value: Any, key: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**160:
+            value = f"0x{value:040x}"  # YAML reads an unquoted 0x... address as a hex integer
         text = str(value).strip()
         if text.startswith("test:") or text.startswith("dev:"):
             if not self.local:
@@ -218,7 +220,7 @@ def parse_config(raw: dict[str, Any], resolve: AddressResolver) -> DeploymentCon
     roles = raw.get("roles", {})
     collateral = []
     for symbol, spec in _req(raw, "collateral", "").items():
-        address = str(_req(spec, "address", f"collateral.{symbol}"))
+        address = _req(spec, "address", f"collateral.{symbol}")
         if address == MOCK and resolve.mainnet:
             raise ConfigError(f"collateral.{symbol}: mock tokens are refused on a mainnet")
         collateral.append(

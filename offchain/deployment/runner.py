@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from offchain.deploy import CoreDeployment
 from offchain.deployment.config import DeploymentConfig
 from offchain.deployment.record import DONE, DeploymentRecord, RecordConflict, RecordingProject
@@ -91,7 +93,7 @@ class Header:
 
 
 def _has_code(provider: Any, address: str) -> bool:
-    return len(bytes(provider.get_code(address))) > 0
+    return len(bytes(provider.get_code(to_checksum_address(address)))) > 0
 
 
 def _check_record(record: DeploymentRecord, header: Header, provider: Any, force: bool, log: Callable[[str], None]):
