@@ -1,134 +1,111 @@
-"""The demo session. Today it exercises the foundation (roles, compliance, collateral vault);
-each protocol module adds its act here as it lands (see the demo issue)."""
+"""The demo session: deploy the full protocol with the shared deployment function, then run the acts.
+
+``run`` is what ``ape run demo`` (``make demo``) calls on a fresh local anvil chain.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import sys
-from collections.abc import Callable, Iterator
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
-from ape.exceptions import ContractLogicError
-
+from offchain.demo import acts
+from offchain.demo.actors import PriceWorld
+from offchain.demo.checks import check_conservation
+from offchain.demo.context import ONE, Demo, quiet_stdout
+from offchain.demo.exchange import Exchange
 from offchain.demo.report import Report
-from offchain.deploy import CoreDeployment, RoleHolders, deploy_core
-from offchain.units import internal_to_token_ceil
+from offchain.deployment.config import CONFIG_DIR, dev_key
+from offchain.deployment.network import deploy_network, load_network_config
+from offchain.oracle.reporter import Reporter
+from offchain.oracle.signing import ReportSigner
+from offchain.oracle.submitter import Submitter
 
-MAX_UINT = 2**256 - 1
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 (ape's rich console holds its own reference to stdout)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+LOCAL_CONFIG = CONFIG_DIR / "ethereum-local.yaml"
+SOURCES = 5
+FAULTY_SOURCE = 5
+FAULTY_BIAS_BPS = 2_000
 
 
-def expect_refusal(report: Report, name: str, action: Callable[[], Any]) -> bool:
-    """Run a transaction that must revert; record the check with the custom error's name.
-
-    ape-foundry prints a call trace for every reverted transaction: an expected refusal is not
-    news, so that output is swallowed here.
-    """
-    try:
-        with _quiet_stdout():
-            action()
-    except ContractLogicError as err:
-        reason = type(err).__name__ if type(err).__name__ != "ContractLogicError" else str(err)
-        return report.check(name, True, f"reverted with {reason}")
-    return report.check(name, False, "the transaction went through")
+def _oracle_submitter(demo_chain: Any, oracle: Any, sender: Any, world: PriceWorld) -> Submitter:
+    """Five reporters over the same world; the last one is biased by +20% (it must be isolated)."""
+    reporters = []
+    for i in range(1, SOURCES + 1):
+        signer = ReportSigner(dev_key(f"source-{i}"), demo_chain.chain_id, str(oracle.address))
+        bias = FAULTY_BIAS_BPS if i == FAULTY_SOURCE else 0
+        reporters.append(Reporter(f"source-{i}", signer, world.feed(f"source-{i}", bias)))
+    return Submitter(oracle, sender, reporters, list(world.prices), clock=lambda: int(demo_chain.blocks.head.timestamp))
 
 
-def run(project: Any, accounts: Any, report: Report, *, n_traders: int = 4, seed: int = 7) -> dict[str, str]:
-    """Deploy on the connected local chain, run the session, record checks; return summary figures."""
+def run(
+    project: Any,
+    chain: Any,
+    accounts: Any,
+    report: Report,
+    *,
+    n_traders: int = 2,
+    minutes: float = 0.0,
+    seed: int = 7,
+    bridge_locks: int = 3,
+    workdir: Path | None = None,
+) -> tuple[dict[str, Any], Demo]:
+    """Deploy on the connected local chain, run the session, record checks; returns (figures, demo)."""
     rng = random.Random(seed)
-    admin, operator, keeper, guardian, officer = accounts[0:5]
-    traders = list(accounts[5 : 5 + n_traders])
-    outsider = accounts[5 + n_traders]
+    started = time.monotonic()
+    if hasattr(chain.provider, "set_block_gas_limit"):
+        chain.provider.set_block_gas_limit(60_000_000)
+    with tempfile.TemporaryDirectory(prefix="perpx-demo-") as tmp:
+        work = Path(workdir or tmp)
+        report.step("deploying the full protocol from deployments/config/ethereum-local.yaml")
+        config = load_network_config(LOCAL_CONFIG, chain.chain_id, accounts)
+        with quiet_stdout():
+            deployment = deploy_network(
+                project, chain.provider, accounts[0], ecosystem="ethereum", network="local", config_file=LOCAL_CONFIG,
+                record_file=work / "ethereum-local.json", test_accounts=accounts, log=lambda _: None,
+            )  # fmt: skip
+        for name, contract in deployment.contracts.items():
+            report.info(f"{name:<20} {contract.address}")
+        roles = {
+            "deployer": accounts[0], "operator": accounts[1], "keeper": accounts[2], "guardian": accounts[3],
+            "compliance": accounts[4], "minter": accounts[4], "council": accounts[5], "treasury": accounts[6],
+        }  # fmt: skip
+        world = PriceWorld({"ETH": 2_000 * ONE, "AAPL": 190 * ONE})
+        exchange = Exchange.open(deployment, roles["operator"], chain.provider, work, acts.market_configs(deployment))
+        submitter = _oracle_submitter(chain, deployment.oracle, roles["keeper"], world)
+        demo = Demo(project, chain, config, deployment, roles, report, world, exchange, submitter)
 
-    report.step("deploying ProtocolAccess, ComplianceRegistry and Vault")
-    core: CoreDeployment = deploy_core(
-        project,
-        admin,
-        RoleHolders(operators=[operator], keepers=[keeper], guardians=[guardian], compliance=[officer]),
-        allowlist_enforced=True,
-    )
-    for name, address in core.addresses().items():
-        report.info(f"{name:<18} {address}")
+        acts.act_oracle(demo)
+        acts.act_governance(demo)
+        acts.act_traders(demo, accounts, n_traders)
+        acts.act_market_maker(demo)
+        acts.act_orders(demo)
+        acts.act_noise(demo, rng, rounds=1)
+        acts.act_funding(demo)
+        while minutes and time.monotonic() - started < minutes * 60:
+            demo.world.move("ETH", rng.randint(9_950, 10_050), demo.now)
+            acts.act_noise(demo, rng, rounds=1)
+            acts.act_funding(demo)
+        acts.act_crash(demo)
+        acts.act_stock_token(demo)
+        if bridge_locks:
+            acts.act_bridge(demo, bridge_locks)
+        check_conservation(demo)
+        exchange.store.close()
+    return _figures(demo), demo
 
-    report.step("listing collateral: USDC (6 decimals) and WETH (18 decimals)")
-    usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=admin)
-    weth = project.MockERC20.deploy("Wrapped Ether", "WETH", 18, sender=admin)
-    tokens = {"USDC": usdc, "WETH": weth}
-    for token in tokens.values():
-        core.vault.listCollateral(token, MAX_UINT, sender=admin)
 
-    report.step(f"allowlisting {n_traders} traders (tiers 1-3, one-year expiry)")
-    expiry = project.provider.get_block("latest").timestamp + 365 * 86400
-    core.compliance.setAllowedBatch(
-        traders, [1 + i % 3 for i in range(n_traders)], [expiry] * n_traders, sender=officer
-    )
-
-    report.step("traders deposit collateral")
-    deposited = {name: 0 for name in tokens}
-    for trader in traders:
-        for name, token in tokens.items():
-            amount = rng.randint(1_000, 50_000) * 10 ** token.decimals()
-            token.mint(trader, amount, sender=trader)
-            token.approve(core.vault, MAX_UINT, sender=trader)
-            core.vault.deposit(token, amount, sender=trader)
-            deposited[name] += amount
-        report.info(f"{trader.address[:10]}… deposited")
-
-    report.step("an account that is not allowlisted tries to deposit")
-    usdc.mint(outsider, 10**9, sender=outsider)
-    usdc.approve(core.vault, MAX_UINT, sender=outsider)
-    expect_refusal(report, "non-allowlisted deposit refused", lambda: core.vault.deposit(usdc, 10**9, sender=outsider))
-
-    report.step("traders withdraw part of their collateral")
-    withdrawn = {name: 0 for name in tokens}
-    for trader in traders:
-        for name, token in tokens.items():
-            amount = core.vault.withdrawableAmount(trader, token) * rng.randint(1, 60) // 100
-            if amount:
-                core.vault.withdraw(token, amount, sender=trader)
-                withdrawn[name] += amount
-
-    report.step("compliance blocks one trader: its funds are frozen")
-    frozen = traders[-1]
-    core.compliance.setBlocked(frozen, True, sender=officer)
-    expect_refusal(report, "blocked account frozen", lambda: core.vault.withdraw(usdc, 1, sender=frozen))
-    core.compliance.setBlocked(frozen, False, sender=officer)
-
-    report.step("guardian pauses withdrawals, admin resumes them")
-    core.vault.pauseWithdrawals(sender=guardian)
-    expect_refusal(report, "paused withdrawals refused", lambda: core.vault.withdraw(usdc, 1, sender=traders[0]))
-    core.vault.unpauseWithdrawals(sender=admin)
-
-    report.step("conservation: tokens held == sum of balances (rounded up)")
-    figures: dict[str, str] = {"traders": str(n_traders)}
-    for name, token in tokens.items():
-        decimals = token.decimals()
-        total_x18 = core.vault.collaterals(token)[5]
-        summed = sum(core.vault.balances(t, token) for t in traders)
-        held = token.balanceOf(core.vault)
-        report.check(f"{name} ledger total == sum of balances", total_x18 == summed, f"{total_x18} vs {summed}")
-        report.check(f"{name} held == deposited - withdrawn", held == deposited[name] - withdrawn[name], f"held {held}")
-        report.check(f"{name} held covers the ledger", held >= internal_to_token_ceil(total_x18, decimals))
-        unit = 10**decimals
-        figures[f"{name} deposited"] = f"{deposited[name] / unit:,.2f}"
-        figures[f"{name} withdrawn"] = f"{withdrawn[name] / unit:,.2f}"
-        figures[f"{name} held by vault"] = f"{held / unit:,.2f}"
-    figures["not yet in the demo"] = "oracle, engine, settlement, funding, liquidation, bridge (later issues)"
-    return figures
+def _figures(demo: Demo) -> dict[str, Any]:
+    ex = demo.exchange
+    gas = sum(g for g, _ in ex.batch_gas)
+    fills = sum(n for _, n in ex.batch_gas)
+    out: dict[str, Any] = {
+        "traders": len(demo.traders),
+        "orders": len({u.order_hash for u in ex.updates}),
+        "batches settled": ex.client.last_batch_id(),
+        "fills settled": ex.settled_fills,
+        "gas per fill (settleBatch, whole tx)": f"{gas // fills:,}" if fills else "n/a",
+    }
+    out.update({k: v for k, v in demo.figures.items() if k != "keeper"})
+    return out
