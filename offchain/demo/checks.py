@@ -36,9 +36,8 @@ def check_conservation(demo: Demo) -> None:
         summed = sum(int(d.vault.balances(a, token)) for a in holders)
         held = int(token.balanceOf(d.vault))
         decimals = int(token.decimals())
-        report.check(
-            f"{symbol} ledger total == sum of {len(holders)} balances", total == summed, f"{total} vs {summed}"
-        )
+        detail = f"{total / 10**18:,.2f} vs {summed / 10**18:,.2f} over {len(holders)} accounts"
+        report.check(f"{symbol} ledger total == sum of balances", total == summed, detail)
         report.check(f"{symbol} held by the vault covers the ledger", held >= internal_to_token_ceil(total, decimals),
                      f"held {held / 10**decimals:,.2f}")  # fmt: skip
         demo.figures[f"{symbol} held by the vault"] = f"{held / 10**decimals:,.2f}"
