@@ -28,8 +28,8 @@ def test_demo_session_passes_every_check(project, chain, accounts, tmp_path):
         "ETH-USD-INVERSE: positions sum to zero",
     ):
         assert expected in names, f"{expected!r} not checked:\n" + "\n".join(lines)
-    assert figures["fills settled"] >= 10
-    assert figures["batches settled"] >= 2
+    assert figures["fills settled"] >= 8
+    assert figures["batches settled"] >= 1
     assert figures["ADL steps"] >= 1
     assert figures["liquidations (forced closes)"] >= 1
     assert int(figures["gas per fill (settleBatch, whole tx)"].replace(",", "")) > 0
