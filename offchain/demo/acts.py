@@ -41,7 +41,6 @@ def act_oracle(demo: Demo) -> None:
     demo.report.step("oracle: five sources report ETH and AAPL; source-5 is 20% off")
     result = demo.report_prices()
     isolated = [e for e in result.events if e.startswith("SourceIsolated")]
-    demo.figures["oracle isolations"] = demo.figures.get("oracle isolations", 0) + len(isolated)
     demo.report.check("misbehaving source isolated", len(isolated) == 2, f"{len(isolated)} SourceIsolated events")
     for symbol in demo.world.prices:
         from offchain.oracle.signing import asset_id
@@ -128,7 +127,8 @@ def act_market_maker(demo: Demo) -> None:
     for name, depth_usd in ladders.items():
         cfg = configs[d.markets[name]]
         symbol = "ETH" if name.startswith("ETH") else "AAPL"
-        vwap = vwap_x18([Trade(demo.world.prices[symbol], ONE)])
+        recent = [Trade(f.price_x18, f.size_x18) for f in ex.fills[-20:] if f.market_id == cfg.market_id]
+        vwap = vwap_x18(recent or [Trade(demo.world.prices[symbol], ONE)])  # VWAP of recent trades, else the index
         quotes = quote_ladder(
             vwap, cfg, LadderConfig(levels=3, spacing_x18=ONE // 1000, min_depth_usd_x18=depth_usd * ONE)
         )
@@ -142,7 +142,8 @@ def act_market_maker(demo: Demo) -> None:
             f"{name}: bids {[round(p / ONE, 2) for p, _ in bids]} asks {[round(p / ONE, 2) for p, _ in asks]}"
         )
     inverse = d.markets["ETH-USD-INVERSE"]  # size in USD: the ladder's base-unit sizing does not apply
-    for is_buy, price in ((True, 1_998), (False, 2_002)):
+    eth = demo.world.prices["ETH"] // ONE
+    for is_buy, price in ((True, eth - 2), (False, eth + 2)):
         ex.submit(mm.order(ex.domain, inverse, is_buy, 40_000 * ONE, price * ONE, flags=FLAG_POST_ONLY | FLAG_VIA_API,
                            expiry=demo.expiry()), demo.now)  # fmt: skip
     resting = sum(len(s.book.depth(10)[0]) + len(s.book.depth(10)[1]) for s in ex.matcher.markets.values())
@@ -202,7 +203,7 @@ def settle(demo: Demo) -> None:
 
 
 def act_noise(demo: Demo, rng: random.Random, rounds: int) -> None:
-    """Extra traders send small random IOC orders; the market maker requotes."""
+    """Extra traders send small random IOC orders against the books."""
     noise = [t for name, t in demo.traders.items() if name.startswith("noise-")]
     if not noise:
         return
@@ -256,7 +257,7 @@ def act_funding(demo: Demo) -> None:
             demo.series.funding.append((demo.now, rate / ONE))
     demo.report.check("funding applied to every market", keeper.stats["updates"] == len(d.markets),
                       f"{keeper.stats['updates']} updates, {keeper.stats['posts']} posts")  # fmt: skip
-    demo.figures["funding updates"] = keeper.stats["updates"]
+    demo.figures["funding updates"] = demo.figures.get("funding updates", 0) + keeper.stats["updates"]
     demo.figures["funding paid (settled, sum of payments)"] = f"{sum(-s for s in settled if s < 0) / ONE:,.4f}"
     posted = int(d.funding.states(d.markets["ETH-USD"]).lastPriceX18)
     demo.series.contract.append((demo.now, posted / ONE))
@@ -286,13 +287,15 @@ def act_crash(demo: Demo) -> None:
         ),
     )
     demo.travel(GRACE_PERIOD + 1)
-    for _ in range(12):
+    watched = [demo.traders[n].address for n in ("carol", "dave")]
+    for round_ in range(1, 13):  # fresh prices, one keeper tick; stop when they are closed or a tick does nothing
         demo.report_prices()
         with quiet_stdout():
-            keeper.tick(demo.chain.blocks.head.number, demo.now)
-        if not any(
-            int(d.engine.positionOf(demo.traders[n].address, d.markets["ETH-USD"], 0).size) for n in ("carol", "dave")
-        ):
+            actions = [a for a in keeper.tick(demo.chain.blocks.head.number, demo.now) if a.sent]
+        demo.report.info(f"keeper round {round_}: " + (", ".join(f"{a.kind} {names.get(a.account, a.account)}"
+                                                                 for a in actions) or "nothing to do"))  # fmt: skip
+        flat = not any(int(d.engine.positionOf(a, d.markets["ETH-USD"], 0).size) for a in watched)
+        if flat or not actions:
             break
     head = demo.chain.blocks.head.number
     module = d.liquidation.module

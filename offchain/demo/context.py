@@ -78,6 +78,12 @@ class Demo:
         """One oracle round (every source signs, one bundle is submitted); records the index."""
         self.chain.mine()
         result = self.oracle_submitter.tick()
+        isolations = sum(1 for e in result.events if e.startswith("SourceIsolated"))
+        self.figures["oracle rounds / isolations"] = (
+            f"{self.figures.get('oracle_rounds', 0) + 1} / {self.figures.get('oracle_isolations', 0) + isolations}"
+        )
+        self.figures["oracle_rounds"] = self.figures.get("oracle_rounds", 0) + 1
+        self.figures["oracle_isolations"] = self.figures.get("oracle_isolations", 0) + isolations
         for symbol in self.world.prices:
             from offchain.oracle.signing import asset_id
 

@@ -5,7 +5,10 @@ Layout::
     {"ecosystem", "network", "chain_id", "deployer", "config_digest", "complete",
      "steps": [{"name", "status": "done" | "partial",
                 "contracts": {key: {"contract", "address", "tx_hash", "args"}},
-                "transactions": [{"call", "tx_hash"}], "outputs": {...}}]}
+                "transactions": [{"call", "tx_hash"}], "blocks": [first, last], "outputs": {...}}]}
+
+``transactions`` lists the wiring calls a step makes itself; calls made inside a domain's deploy function
+(role grants, parameters) are the deployer's transactions in the step's ``blocks`` range.
 
 A step is the unit of resumption: a ``done`` step is reused (after checking code exists at its
 addresses), a ``partial`` one (the run died inside it) is redone and its contracts are listed under

@@ -176,9 +176,11 @@ def deploy_protocol(
         else:
             log(f"step {name:<12} running")
             entry = record.begin_step(name)
+            entry["blocks"] = [provider.get_block("latest").number + 1, None]
             recording.entry = entry
             result = step(ctx)
             recording.entry = None
+            entry["blocks"][1] = provider.get_block("latest").number
             record.finish_step(
                 entry,
                 {
