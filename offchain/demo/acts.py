@@ -16,12 +16,13 @@ from offchain.funding.keeper import FundingKeeper, fair_price
 from offchain.liquidation.keeper import GRACE_PERIOD, LiquidationKeeper
 from offchain.matcher.engine import Fill, MarketConfig, OrderUpdate
 from offchain.matcher.liquidity import LadderConfig, Trade, ladder_orders, quote_ladder, sign_ladder, vwap_x18
-from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API
+from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API, LEG_SHORT
 from offchain.orders.signing import sign_digest
 
 MAX_UINT = 2**256 - 1
 WETH = 10**18
 IOC_API = FLAG_IOC | FLAG_VIA_API
+HEDGE_SHORT = -1  # script marker: an IOC order on the hedge-mode short leg
 
 
 def market_configs(deployment: Any) -> list[MarketConfig]:
@@ -174,13 +175,28 @@ def act_orders(demo: Demo) -> None:
         ("bob post-only buy @ 2,010 (would cross)", "rejected", "bob", eth, True, ONE, 2_010, FLAG_POST_ONLY, 10),
         ("bob reduce-only buy 1 ETH (IOC)", "filled", "bob", eth, True, ONE, 2_010, FLAG_IOC | FLAG_REDUCE_ONLY, 10),
         ("bob buys 50 AAPL (IOC)", "filled", "bob", aapl, True, 50 * ONE, 200, FLAG_IOC, 5),
+        (
+            "alice hedge-mode short leg: sell 10 AAPL (IOC)",
+            "filled",
+            "alice",
+            aapl,
+            False,
+            10 * ONE,
+            180,
+            HEDGE_SHORT,
+            5,
+        ),
         ("alice buys 5,000 USD of the inverse perp", "filled", "alice", inv, True, 5_000 * ONE, 2_010, FLAG_IOC, 5),
         ("carol long 2.5 ETH at 20x (IOC)", "filled", "carol", eth, True, 5 * ONE // 2, 2_010, FLAG_IOC, 20),
         ("dave long 27.5 ETH at 20x (IOC)", "filled", "dave", eth, True, 55 * ONE // 2, 2_010, FLAG_IOC, 20),
     ]
+    d.engine.setHedgeMode(aapl, True, sender=t["alice"].account)  # long and short legs held apart in AAPL
     for text, expected, name, market, is_buy, size, price, flags, leverage in script:
+        leg, flags = (LEG_SHORT, FLAG_IOC) if flags == HEDGE_SHORT else (0, flags)
         outputs = ex.submit(
-            t[name].order(ex.domain, market, is_buy, size, price * ONE, flags=flags, leverage=leverage, expiry=exp),
+            t[name].order(
+                ex.domain, market, is_buy, size, price * ONE, flags=flags, leverage=leverage, leg=leg, expiry=exp
+            ),
             demo.now,
         )
         status = _status(outputs)

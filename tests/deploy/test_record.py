@@ -126,3 +126,30 @@ def test_a_record_of_a_vanished_chain_is_replaced(project, accounts, chain, tmp_
     fresh = _deploy(project, accounts[0], chain, config, record)
     assert json.loads(record.read_text())["steps"][0]["contracts"]["ProtocolAccess"]["address"] == fresh.acl.address
     assert len(list(tmp_path.glob("ethereum-local.replaced-*.json"))) == 1
+
+
+def test_a_step_that_died_midway_is_redone_and_its_contracts_listed_abandoned(
+    project, accounts, chain, tmp_path, monkeypatch
+):
+    from offchain.deployment import steps
+
+    config = load_network_config(CONFIG, chain.chain_id, accounts)
+    record = tmp_path / "ethereum-local.json"
+    real = steps.deploy_core
+
+    def dies_after_the_first_contract(project_, deployer, *args, **kwargs):
+        project_.ProtocolAccess.deploy(deployer, sender=deployer)
+        raise RuntimeError("RPC went away")
+
+    monkeypatch.setattr(steps, "deploy_core", dies_after_the_first_contract)
+    with pytest.raises(RuntimeError, match="RPC went away"):
+        _deploy(project, accounts[0], chain, config, record)
+    crashed = json.loads(record.read_text())
+    assert crashed["steps"][0]["status"] == "partial"
+    orphan = crashed["steps"][0]["contracts"]["ProtocolAccess"]["address"]
+
+    monkeypatch.setattr(steps, "deploy_core", real)
+    done = _deploy(project, accounts[0], chain, config, record)
+    data = json.loads(record.read_text())
+    assert data["steps"][0]["status"] == "done"
+    assert data["abandoned"][0]["address"] == orphan != done.acl.address
