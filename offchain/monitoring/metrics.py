@@ -50,9 +50,11 @@ class GatewayMetrics:
                 registry=registry,
             ),
             rate_limited=Counter(
-                "perpx_gateway_rate_limited", "Requests answered 429, by limit (ip or account)", ["limit"],
+                "perpx_gateway_rate_limited",
+                "Requests answered 429, by limit (ip or account)",
+                ["limit"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             ws_clients=Gauge(
                 "perpx_gateway_ws_clients", "Open WebSocket streams by kind", ["stream"], registry=registry
             ),
@@ -72,8 +74,9 @@ class MatcherMetrics:
     def create(cls, registry: CollectorRegistry) -> MatcherMetrics:
         return cls(
             events=Counter("perpx_matcher_events", "Matcher input events by kind", ["kind"], registry=registry),
-            fills=Counter("perpx_matcher_fills", "Fills produced by the matcher, by market", ["market"],
-                          registry=registry),  # fmt: skip
+            fills=Counter(
+                "perpx_matcher_fills", "Fills produced by the matcher, by market", ["market"], registry=registry
+            ),
             order_updates=Counter(
                 "perpx_matcher_order_updates", "Order state changes by status", ["status"], registry=registry
             ),
@@ -133,31 +136,43 @@ class KeeperMetrics:
             rounds=Counter("perpx_keeper_rounds", "Completed keeper rounds", ["keeper"], registry=registry),
             errors=Counter("perpx_keeper_errors", "Keeper rounds that raised", ["keeper"], registry=registry),
             last_round=Gauge(
-                "perpx_keeper_last_round_timestamp_seconds", "Unix time of the last completed round", ["keeper"],
+                "perpx_keeper_last_round_timestamp_seconds",
+                "Unix time of the last completed round",
+                ["keeper"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             oracle_update_age=Gauge(
-                "perpx_oracle_update_age_seconds", "Seconds since the asset's index price was updated", ["asset"],
+                "perpx_oracle_update_age_seconds",
+                "Seconds since the asset's index price was updated",
+                ["asset"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             oracle_isolated_sources=Gauge(
-                "perpx_oracle_isolated_sources", "Price sources currently isolated as outliers", ["asset"],
+                "perpx_oracle_isolated_sources",
+                "Price sources currently isolated as outliers",
+                ["asset"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             accounts_near_liquidation=Gauge(
-                "perpx_liquidation_accounts_near", "Accounts within the keeper's margin of maintenance",
+                "perpx_liquidation_accounts_near",
+                "Accounts within the keeper's margin of maintenance",
                 registry=registry,
-            ),  # fmt: skip
+            ),
             liquidations=Counter(
-                "perpx_liquidation_actions", "Liquidation actions sent, by kind (flag, close, adl)", ["kind"],
+                "perpx_liquidation_actions",
+                "Liquidation actions sent, by kind (flag, close, adl)",
+                ["kind"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             insurance_fund=Gauge(
-                "perpx_insurance_fund_balance", "Insurance fund available balance (tokens)", ["token"],
+                "perpx_insurance_fund_balance",
+                "Insurance fund available balance (tokens)",
+                ["token"],
                 registry=registry,
-            ),  # fmt: skip
+            ),
             bridge_backlog=Gauge(
-                "perpx_bridge_backlog", "Bridge lock messages seen but not yet released on the destination",
+                "perpx_bridge_backlog",
+                "Bridge lock messages seen but not yet released on the destination",
                 registry=registry,
-            ),  # fmt: skip
+            ),
         )

@@ -75,7 +75,7 @@ def _handler(registry: CollectorRegistry, health: HealthCheck) -> type[BaseHTTPR
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("metrics %s", format % args)
 
     return Handler
