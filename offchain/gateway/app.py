@@ -326,8 +326,8 @@ def create_app(
         return m.BookOut(
             marketId=market_id,
             seq=seq,
-            bids=[(str(p), str(q)) for p, q in bids],
-            asks=[(str(p), str(q)) for p, q in asks],
+            bids=[[str(p), str(q)] for p, q in bids],
+            asks=[[str(p), str(q)] for p, q in asks],
         )
 
     # ------------------------------------------------------------------ monitoring

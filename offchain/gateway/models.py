@@ -128,8 +128,8 @@ class MarketOut(BaseModel):
 class BookOut(BaseModel):
     marketId: int
     seq: int = Field(description="depth sequence number: stream updates with a higher seq apply on top")
-    bids: list[tuple[Decimal, Decimal]]
-    asks: list[tuple[Decimal, Decimal]]
+    bids: list[list[Decimal]] = Field(description="[price, size] pairs, best first")
+    asks: list[list[Decimal]] = Field(description="[price, size] pairs, best first")
 
 
 class PositionOut(BaseModel):
