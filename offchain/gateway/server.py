@@ -109,7 +109,9 @@ def serve_in_background(
 ) -> BackgroundServer:
     """Start ``app`` under uvicorn in a thread on ``host:port`` (0: a free port chosen by the OS); returns
     once it accepts connections."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP (else every
+    # response waits ~40 ms for a delayed ACK: headers and body are two writes).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
