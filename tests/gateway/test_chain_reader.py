@@ -27,7 +27,7 @@ def key_of(account) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def deployed(project, chain, admin, core, usdc, traders):
+def deployed(project, chain, admin, core, usdc, traders, stranger):  # session fixtures first: ape isolation
     alice, bob, _ = traders
     oracle = project.MockPriceOracle.deploy(sender=admin)
     oracle.setPrice(ETH, 2_000 * ONE, sender=admin)
