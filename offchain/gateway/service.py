@@ -242,8 +242,22 @@ class ExchangeService:
         self._publish(outputs)
         return [o.order_hash for o in outputs if isinstance(o, OrderUpdate) and o.status == "cancelled"]
 
+    def needs_expire(self, now: int) -> bool:
+        """True when a live order has expired or was signed by a delegate whose authorisation lapsed (each
+        matcher expire tick is a journal record: it is only sent when it has something to do)."""
+        m = self.matcher
+        for oid, signed in m.live.items():
+            if signed.order.expiry <= now:
+                return True
+            signer = m.signer_of.get(oid, signed.order.trader)
+            if signer != signed.order.trader and m.delegates.get(signed.order.trader, {}).get(signer, 0) <= now:
+                return True
+        return False
+
     def expire(self) -> None:
         """Clock tick: the matcher cancels expired orders and orders of lapsed delegates."""
+        if not self.needs_expire(self.now()):
+            return
         outputs = self.matcher.expire(self.now())
         if self.mm is not None:
             self.mm.events.labels("expire").inc()

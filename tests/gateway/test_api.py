@@ -285,3 +285,23 @@ def test_client_library(server):
 
 def test_uses_real_http(server):
     assert httpx.get(server.url + "/health").status_code == 200
+
+
+@pytest.mark.parametrize("gw_config", [GatewayConfig(expire_interval=0.05)])
+def test_expired_orders_are_cancelled_by_the_clock_tick(client, gateway):
+    import time
+
+    now = gateway.service.now()
+    resp = client.post("/orders", json=body(order(ALICE, buy=True, expiry=now + 100), KA))
+    order_hash = resp.json()["order"]["hash"]
+    applied = gateway.service.matcher.applied_seq
+    time.sleep(0.2)
+    assert gateway.service.matcher.applied_seq == applied  # nothing to expire: no journal record per tick
+    gateway.service.clock = lambda: time.time() + 200
+    token = login(client, KA)
+    deadline = time.monotonic() + 5
+    while client.get(f"/orders/{order_hash}", headers=auth(token)).json()["status"] != "cancelled":
+        assert time.monotonic() < deadline, "order not expired"
+        time.sleep(0.05)
+    assert client.get(f"/orders/{order_hash}", headers=auth(token)).json()["reason"] == "order expired"
+    assert client.get("/markets/1/book").json()["bids"] == []
