@@ -178,3 +178,25 @@ def test_bridge_relayer_offers_metrics_port():
 
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0 and "--metrics-port" in result.output
+
+
+def test_alert_rules_are_well_formed_and_use_defined_metrics():
+    import re
+
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "monitoring" / "alerts.yml").read_text())
+    reg = new_registry()
+    for cls in (GatewayMetrics, MatcherMetrics, SubmitterMetrics, KeeperMetrics):
+        cls.create(reg)
+    defined = {m.name for m in reg.collect()}
+    alerts = [r for g in rules["groups"] for r in g["rules"]]
+    assert len({r["alert"] for r in alerts}) == len(alerts) >= 15
+    for rule in alerts:
+        assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"]
+        assert rule["expr"].count("(") == rule["expr"].count(")")
+        for name in re.findall(r"\bperpx_\w+", rule["expr"]):
+            base = re.sub(r"_(total|bucket|sum|count)$", "", name)
+            assert base in defined, f"{rule['alert']}: {name} is not a defined metric"
