@@ -127,6 +127,24 @@ class ExchangeService:
         self.depth_seq: dict[int, int] = dict.fromkeys(matcher.markets, 0)
         self._allowed = _Cache(cache_ttl)
         self._delegates = _Cache(cache_ttl)
+        self._seed_from_matcher()
+
+    def _seed_from_matcher(self) -> None:
+        """Order records for the orders resting in a matcher recovered from its journal (restart)."""
+        now = self.now()
+        for market in self.matcher.markets.values():
+            lot = market.config.lot_size_x18
+            bids, asks = market.book.levels()
+            for _, entries in [*bids, *asks]:
+                for oid, remaining_lots in entries:
+                    signed = self.matcher.live.get(oid)
+                    if signed is None:
+                        continue
+                    remaining = remaining_lots * lot
+                    status = "accepted" if remaining == signed.order.size else "partially_filled"
+                    record = OrderRecord(signed.hash, signed, remaining, status, "", now, now)
+                    self.orders[signed.hash] = record
+                    self.open_by_trader.setdefault(signed.order.trader, {})[signed.hash] = record
 
     def now(self) -> int:
         return int(self.clock())

@@ -305,3 +305,31 @@ def test_expired_orders_are_cancelled_by_the_clock_tick(client, gateway):
         time.sleep(0.05)
     assert client.get(f"/orders/{order_hash}", headers=auth(token)).json()["reason"] == "order expired"
     assert client.get("/markets/1/book").json()["bids"] == []
+
+
+def test_restart_from_the_matcher_journal_keeps_open_orders(tmp_path):
+    from gw_helpers import MARKETS
+
+    from offchain.gateway import MemoryChainReader, build_gateway, serve_in_background
+    from offchain.matcher.engine import Matcher
+    from offchain.orders.signing import sign_order
+
+    first = Matcher.recover(tmp_path, DOMAIN, MARKETS)
+    resting = sign_order(order(ALICE, buy=False, size=3 * ONE), DOMAIN, KA)
+    first.submit(resting, 1)
+    first.submit(sign_order(order(BOB, buy=True, size=ONE), DOMAIN, KB), 1)
+    gw = build_gateway(Matcher.recover(tmp_path, DOMAIN, MARKETS), MemoryChainReader())
+    server = serve_in_background(gw.app)
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            [o] = client.get("/orders", headers=auth(login(client, KA))).json()
+            assert (o["hash"], o["status"], o["remaining"]) == (
+                "0x" + resting.hash.hex(),
+                "partially_filled",
+                str(2 * ONE),
+            )
+            assert (
+                client.delete(f"/orders/{o['hash']}", headers=auth(login(client, KA))).json()["status"] == "cancelled"
+            )
+    finally:
+        server.stop()
