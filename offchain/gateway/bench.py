@@ -8,6 +8,7 @@ in this process, runs :mod:`offchain.gateway.load` in a child process and prints
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,6 +31,7 @@ def measure(count: int = 2000, concurrency: int = 8, traders: int = 50, max_seco
     """Run the load generator against a fresh gateway; returns its JSON result."""
     gw = build_gateway(Matcher(BENCH_DOMAIN, [MarketConfig(1, TICK, LOT)]), MemoryChainReader(), UNLIMITED)
     server = serve_in_background(gw.app, config=gw.config)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         cmd = [sys.executable, "-m", "offchain.gateway.load", "--url", server.url,
                "--chain-id", str(BENCH_DOMAIN.chain_id), "--settlement", BENCH_DOMAIN.verifying_contract,
@@ -37,11 +39,15 @@ def measure(count: int = 2000, concurrency: int = 8, traders: int = 50, max_seco
                "--concurrency", str(concurrency), "--max-seconds", str(max_seconds)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max_seconds + 120, check=False)
     finally:
+        after = resource.getrusage(resource.RUSAGE_SELF)
         server.stop()
     if not proc.stdout.strip():
         raise RuntimeError(f"load generator failed ({proc.returncode}): {proc.stderr[-2000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["fills"] = gw.service.matcher.next_fill_seq - 1
+    # CPU the gateway process spent per order (the machine may be shared: wall-clock figures vary with load).
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["server_cpu_ms_per_order"] = 1000 * cpu / max(1, result["sent"])
     return result
 
 

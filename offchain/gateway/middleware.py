@@ -48,6 +48,7 @@ class LimitsMiddleware:
         self.max_body = max_body_bytes
         self.metrics = metrics
         self.trust_forwarded_for = trust_forwarded_for
+        self._latency: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -113,9 +114,11 @@ class LimitsMiddleware:
             if self.metrics is not None:
                 endpoint = scope.get("endpoint")
                 route = getattr(endpoint, "__name__", "unmatched")
-                self.metrics.request_latency.labels(route, scope.get("method", "")).observe(
-                    time.perf_counter() - started
-                )
+                key = (route, scope.get("method", ""))
+                child = self._latency.get(key)
+                if child is None:
+                    child = self._latency[key] = self.metrics.request_latency.labels(*key)
+                child.observe(time.perf_counter() - started)
 
     async def _too_large(self, send: Send, size: int) -> None:
         if self.metrics is not None:

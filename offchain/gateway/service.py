@@ -126,6 +126,7 @@ class ExchangeService:
         self.fills_by_trader: dict[str, deque[FillRecord]] = {}
         self.depth_seq: dict[int, int] = dict.fromkeys(matcher.markets, 0)
         self._allowed = _Cache(cache_ttl)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._delegates = _Cache(cache_ttl)
         self._seed_from_matcher()
 
@@ -145,6 +146,14 @@ class ExchangeService:
                     record = OrderRecord(signed.hash, signed, remaining, status, "", now, now)
                     self.orders[signed.hash] = record
                     self.open_by_trader.setdefault(signed.order.trader, {})[signed.hash] = record
+
+    def _inc(self, metric: Any, *labels: str) -> None:
+        """``metric.labels(*labels).inc()`` with the labelled child cached (the hot path counts several)."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        child.inc()
 
     def now(self) -> int:
         return int(self.clock())
@@ -174,8 +183,8 @@ class ExchangeService:
 
     def _reject(self, status: int, code: str, message: str) -> GatewayError:
         if self.gm is not None:
-            self.gm.orders_in.labels("rejected").inc()
-            self.gm.rejects.labels(code).inc()
+            self._inc(self.gm.orders_in, "rejected")
+            self._inc(self.gm.rejects, code)
         return GatewayError(status, code, message)
 
     async def authenticate_order(self, signed: SignedOrder) -> str:
@@ -216,13 +225,13 @@ class ExchangeService:
         now = self.now()
         outputs = self.matcher.submit(signed, now)
         if self.mm is not None:
-            self.mm.events.labels("submit").inc()
+            self._inc(self.mm.events, "submit")
         first = next((o for o in outputs if isinstance(o, OrderUpdate) and o.order_hash == signed.hash), None)
         if first is not None and first.status == "rejected":
             # Entry refusals (and a post-only order that would cross) produce only this update; it must not
             # touch the record of an earlier order with the same hash (duplicate submission).
             if self.mm is not None:
-                self.mm.order_updates.labels("rejected").inc()
+                self._inc(self.mm.order_updates, "rejected")
             self._publish([o for o in outputs if not (isinstance(o, OrderUpdate) and o.order_hash == signed.hash)])
             raise self._reject(400, "rejected", first.reason or "rejected by the matcher")
         record = OrderRecord(signed.hash, signed, signed.order.size, "accepted", "", now, now)
@@ -230,7 +239,7 @@ class ExchangeService:
         self.open_by_trader.setdefault(signed.order.trader, {})[signed.hash] = record
         fills = self._publish(outputs)
         if self.gm is not None:
-            self.gm.orders_in.labels("accepted").inc()
+            self._inc(self.gm.orders_in, "accepted")
         return record, fills
 
     async def submit(self, signed: SignedOrder) -> tuple[OrderRecord, list[FillRecord]]:
@@ -247,7 +256,7 @@ class ExchangeService:
             raise GatewayError(409, "order_not_open", f"order is {record.status}, not open")
         outputs = self.matcher.cancel(order_hash, trader, self.now())
         if self.mm is not None:
-            self.mm.events.labels("cancel").inc()
+            self._inc(self.mm.events, "cancel")
         self._publish(outputs)
         return record
 
@@ -256,7 +265,7 @@ class ExchangeService:
             raise GatewayError(404, "unknown_market", f"unknown market {market_id}")
         outputs = self.matcher.cancel_all(trader, self.now(), market_id)
         if self.mm is not None:
-            self.mm.events.labels("cancel_all").inc()
+            self._inc(self.mm.events, "cancel_all")
         self._publish(outputs)
         return [o.order_hash for o in outputs if isinstance(o, OrderUpdate) and o.status == "cancelled"]
 
@@ -278,7 +287,7 @@ class ExchangeService:
             return
         outputs = self.matcher.expire(self.now())
         if self.mm is not None:
-            self.mm.events.labels("expire").inc()
+            self._inc(self.mm.events, "expire")
         self._publish(outputs)
 
     # ------------------------------------------------------------------ queries
@@ -322,7 +331,7 @@ class ExchangeService:
 
     def _on_update(self, upd: OrderUpdate, now: int) -> None:
         if self.mm is not None:
-            self.mm.order_updates.labels(upd.status).inc()
+            self._inc(self.mm.order_updates, upd.status)
         record = self.orders.get(upd.order_hash)
         if record is None:
             return
@@ -341,7 +350,7 @@ class ExchangeService:
     def _on_fill(self, fill: Fill, now: int) -> FillRecord:
         rec = FillRecord(fill, now)
         if self.mm is not None:
-            self.mm.fills.labels(str(fill.market_id)).inc()
+            self._inc(self.mm.fills, str(fill.market_id))
         message = fill_json(rec)
         for trader in {fill.maker.order.trader, fill.taker.order.trader}:
             history = self.fills_by_trader.setdefault(trader, deque(maxlen=self.history))
@@ -370,7 +379,7 @@ class ExchangeService:
     def _on_depth(self, upd: DepthUpdate) -> None:
         seq = self.depth_seq[upd.market_id] = self.depth_seq.get(upd.market_id, 0) + 1
         if self.mm is not None:
-            self.mm.depth_updates.labels(str(upd.market_id)).inc()
+            self._inc(self.mm.depth_updates, str(upd.market_id))
         topic = f"depth:{upd.market_id}"
         if self.hub.has_subscribers(topic):
             self.hub.publish(
