@@ -280,9 +280,9 @@ def create_app(
         return [_order_out(r) for r in records]
 
     @app.post("/orders/cancel-all", response_model=m.CancelAllResponse, tags=["orders"])
-    async def cancel_all(body: m.CancelAllRequest, session: Auth) -> m.CancelAllResponse:
-        """Cancel every open order of the caller (in ``marketId`` or everywhere)."""
-        hashes = service.cancel_all(session.account, body.marketId)
+    async def cancel_all(session: Auth, body: m.CancelAllRequest | None = None) -> m.CancelAllResponse:
+        """Cancel every open order of the caller (in ``marketId`` or everywhere; no body: everywhere)."""
+        hashes = service.cancel_all(session.account, body.marketId if body is not None else None)
         return m.CancelAllResponse(cancelled=["0x" + h.hex() for h in hashes])
 
     @app.get("/orders/{order_hash}", response_model=m.OrderOut, tags=["orders"])

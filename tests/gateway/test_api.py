@@ -76,6 +76,7 @@ def test_cancel_and_cancel_all(client):
     assert resp.json() == {"cancelled": [hashes[1]]}
     assert client.get("/orders", headers=auth(token)).json() == []
     assert client.get("/markets/1/book").json()["bids"] == []
+    assert client.post("/orders/cancel-all", headers=auth(token)).json() == {"cancelled": []}  # no body: all
 
 
 @pytest.mark.parametrize(
@@ -333,3 +334,26 @@ def test_restart_from_the_matcher_journal_keeps_open_orders(tmp_path):
             )
     finally:
         server.stop()
+
+
+def test_expired_login_challenge_is_refused(client, gateway):
+    import time
+
+    from offchain.gateway.auth import login_digest
+    from offchain.orders.signing import sign_digest
+
+    c = client.post("/auth/challenge", json={"account": ALICE}).json()
+    sig = sign_digest(login_digest(DOMAIN, ALICE, bytes.fromhex(c["nonce"][2:]), c["expiry"]), KA)
+    gateway.service.clock = lambda: time.time() + gateway.config.challenge_ttl + 1
+    resp = client.post("/auth/login", json={"account": ALICE, "nonce": c["nonce"], "signature": "0x" + sig.hex()})
+    assert resp.status_code == 401 and "expired" in resp.json()["message"]
+
+
+def test_sessions_expire(client, gateway):
+    import time
+
+    token = login(client, KA)
+    assert client.get("/orders", headers=auth(token)).status_code == 200
+    gateway.service.clock = lambda: time.time() + gateway.config.session_ttl + 1
+    resp = client.get("/orders", headers=auth(token))
+    assert resp.status_code == 401 and "expired" in resp.json()["message"]
