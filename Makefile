@@ -12,6 +12,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 TEST_ARGS ?=
+# Two pytest-xdist workers, each with its own anvil (foundry host: auto); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 
 .PHONY: help setup test demo gas bench lint audit clean
 
@@ -39,7 +41,7 @@ setup: $(PY_STAMP) $(NODE_STAMP) ## venv + pip, npm ci, solc registration, compi
 	$(BIN)/ape compile
 
 test: setup ## run the whole test suite (HYPOTHESIS_PROFILE=nightly for long fuzzing)
-	$(BIN)/ape test $(TEST_ARGS)
+	$(BIN)/ape test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(TEST_ARGS)
 
 demo: setup ## run the exchange on a local anvil chain and print a report
 	$(BIN)/ape run demo --network ethereum:local:foundry

@@ -15,7 +15,12 @@ from offchain.domains import present_modules
 
 Figure = tuple[str, float, str]
 MAX_UINT = 2**256 - 1
-DOMAIN_MODULES = ("offchain.matcher.bench", "offchain.settlement.bench", "offchain.liquidation.bench")
+DOMAIN_MODULES = (
+    "offchain.matcher.bench",
+    "offchain.settlement.bench",
+    "offchain.liquidation.bench",
+    "offchain.gateway.bench",
+)
 
 
 def run_core(project: Any, accounts: Any, n_tx: int = 200) -> list[Figure]:

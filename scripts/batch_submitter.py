@@ -21,6 +21,7 @@ import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
+from offchain.monitoring.keepers import MeteredChainClient, metrics_port_option, start_submitter_metrics
 from offchain.settlement.chain import ApeChainClient
 from offchain.settlement.store import SubmitterStore, parse_fill_line
 from offchain.settlement.submitter import BatchSubmitter, SubmitterError
@@ -55,7 +56,8 @@ def _records(stream, follow: bool, poll: float, after: int):
 @click.option("--max-wait", default=2.0, show_default=True, help="Seconds the oldest pending fill may wait.")
 @click.option("--follow", is_flag=True, help="Keep reading fills appended to --fills until interrupted.")
 @click.option("--poll", default=0.5, show_default=True, help="Seconds between reads in --follow mode.")
-def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, follow, poll):
+@metrics_port_option
+def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, follow, poll, metrics_port):
     """Read fills, cut batches, settle them with --account on --network and record progress in --db."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ape import project
@@ -63,9 +65,15 @@ def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, f
     settlement = project.Settlement.at(settlement_address)
     engine = project.PerpEngine.at(settlement.engine())
     store = SubmitterStore(db_path)
-    submitter = BatchSubmitter(
-        store, ApeChainClient(settlement, engine, account, chain.provider), max_batch=max_batch, max_wait_s=max_wait
-    )
+    client = ApeChainClient(settlement, engine, account, chain.provider)
+    metered = start_submitter_metrics(metrics_port)
+    if metered is not None:
+        gas_of = lambda h: int(chain.provider.web3.eth.get_transaction_receipt(h)["gasUsed"])  # noqa: E731
+        client = MeteredChainClient(client, metered[0], gas_of)
+    submitter = BatchSubmitter(store, client, max_batch=max_batch, max_wait_s=max_wait)
+    if metered is not None:
+        step, monitor = submitter.step, metered[1]
+        submitter.step = monitor.wrap(step, lambda _: metered[0].pending_fills.set(store.pending_count()))
     logging.info(
         "settling into %s on chain %d as %s; db %s (acked seq %d, chain batch %d)",
         settlement.address, chain.chain_id, account.address, db_path, store.acked_seq(), settlement.lastBatchId(),

@@ -19,6 +19,7 @@ from ape import chain
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from offchain.funding.keeper import FundingKeeper, book_file_source
+from offchain.monitoring.keepers import metrics_port_option, start_keeper_metrics
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Run the funding keeper")
@@ -30,7 +31,8 @@ from offchain.funding.keeper import FundingKeeper, book_file_source
 @click.option("--interval", default=60.0, show_default=True, help="Seconds between rounds.")
 @click.option("--iterations", default=0, show_default=True, help="Rounds to run; 0 runs until interrupted.")
 @click.option("--dry-run", is_flag=True, help="Log what would be sent; send nothing.")
-def cli(account, funding_address, markets, book_path, interval, iterations, dry_run):
+@metrics_port_option
+def cli(account, funding_address, markets, book_path, interval, iterations, dry_run, metrics_port):
     """Post contract prices and trigger funding on --network, paying gas from --account."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ape import project
@@ -47,8 +49,10 @@ def cli(account, funding_address, markets, book_path, interval, iterations, dry_
     )
     logging.info("funding keeper for markets %s on chain %d (dry_run=%s)", list(markets), chain.chain_id, dry_run)
     n = 0
+    monitor = start_keeper_metrics("funding", metrics_port, stale_after=max(300.0, 3 * interval))
+    tick = keeper.tick if monitor is None else monitor.wrap(keeper.tick)
     while iterations == 0 or n < iterations:
-        keeper.tick(chain.blocks.head.timestamp + 1)
+        tick(chain.blocks.head.timestamp + 1)
         n += 1
         if iterations == 0 or n < iterations:
             time.sleep(interval)

@@ -17,6 +17,7 @@ from ape import chain
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
+from offchain.monitoring.keepers import metrics_port_option, observe_liquidation, start_keeper_metrics
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Run the liquidation keeper")
@@ -33,6 +34,7 @@ from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 @click.option("--native-price", default=0.0, show_default=True, help="Collateral value of one gas token (ETH).")
 @click.option("--max-gas-gwei", default=0.0, show_default=True, help="Send nothing above this gas price (0: no cap).")
 @click.option("--verbose", is_flag=True, help="Debug logging.")
+@metrics_port_option
 def cli(
     account,
     engine_address,
@@ -46,6 +48,7 @@ def cli(
     native_price,
     max_gas_gwei,
     verbose,
+    metrics_port,
 ):
     """Watch the engine on --network and liquidate unhealthy accounts, paying gas from --account."""
     logging.basicConfig(
@@ -71,10 +74,14 @@ def cli(
         gas_price=lambda: int(chain.provider.gas_price),
     )
     logging.info("liquidation keeper on chain %d as %s (dry_run=%s)", chain.chain_id, account.address, dry_run)
+    monitor = start_keeper_metrics("liquidation", metrics_port, stale_after=max(60.0, 10 * interval))
+    tick = (
+        keeper.tick if monitor is None else monitor.wrap(keeper.tick, lambda a: observe_liquidation(monitor, keeper, a))
+    )
     n = 0
     while iterations == 0 or n < iterations:
         head = chain.blocks.head
-        keeper.tick(head.number, head.timestamp + 1)
+        tick(head.number, head.timestamp + 1)
         n += 1
         if iterations == 0 or n < iterations:
             time.sleep(interval)

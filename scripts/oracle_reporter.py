@@ -18,6 +18,7 @@ import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
+from offchain.monitoring.keepers import metrics_port_option, start_keeper_metrics, watch_oracle_submitter
 from offchain.oracle.config import ConfigError, load_config
 from offchain.oracle.submitter import Submitter
 
@@ -36,7 +37,8 @@ from offchain.oracle.submitter import Submitter
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between submission rounds.")
 @click.option("--iterations", default=0, show_default=True, help="Rounds to run; 0 runs until interrupted.")
 @click.option("--verbose", is_flag=True, help="Log every signed report.")
-def cli(account, oracle_address, config_path, interval, iterations, verbose):
+@metrics_port_option
+def cli(account, oracle_address, config_path, interval, iterations, verbose, metrics_port):
     """Run the oracle reporter/submitter against --network, paying gas from --account."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -66,6 +68,9 @@ def cli(account, oracle_address, config_path, interval, iterations, verbose):
         chain_id,
         interval,
     )
+    monitor = start_keeper_metrics("oracle_reporter", metrics_port, stale_after=max(60.0, 10 * interval))
+    if monitor is not None:
+        watch_oracle_submitter(monitor, submitter, oracle, config.symbols, lambda: chain.blocks.head.timestamp)
     rounds = submitter.run(interval_s=interval, iterations=iterations)
     logging.info("stopped after %d submitted rounds", rounds)
 

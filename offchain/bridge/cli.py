@@ -20,8 +20,9 @@ from eth_account import Account
 
 from offchain.bridge.config import BridgeConfigFile
 from offchain.bridge.relayer import Destination, Relayer
-from offchain.bridge.store import BridgeStore
+from offchain.bridge.store import BridgeStore, TransferState
 from offchain.bridge.validator import BridgeValidator, SourceChain
+from offchain.monitoring.keepers import metrics_port_option, observe_bridge_backlog, start_keeper_metrics
 
 log = logging.getLogger("bridge")
 
@@ -50,6 +51,7 @@ def _key(env: str) -> str:
 @click.option(
     "--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"])
 )
+@metrics_port_option
 def cli(
     config_path: str,
     relayer_key_env: str | None,
@@ -59,6 +61,7 @@ def cli(
     max_seconds: float,
     demo_locks: int,
     log_level: str,
+    metrics_port: int | None = None,
 ) -> None:
     """Watch Locked events on every configured chain, sign them with the validator keys and deliver
     them with the relayer key on their destination chain, exactly once."""
@@ -108,9 +111,17 @@ def cli(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     deadline = time.monotonic() + max_seconds if max_seconds > 0 else None
+    monitor = start_keeper_metrics("bridge_relayer", metrics_port, stale_after=max(60.0, 10 * interval))
+    done = (TransferState.DONE.value, TransferState.CANCELLED.value)
     while not stop["now"]:
-        signed = sum(v.poll_once() for v in validators)
-        sent = relayer.poll_once() if relayer else 0
+        if monitor is not None:
+            with monitor.round():
+                signed = sum(v.poll_once() for v in validators)
+                sent = relayer.poll_once() if relayer else 0
+            observe_bridge_backlog(monitor, store.counts(), done)
+        else:
+            signed = sum(v.poll_once() for v in validators)
+            sent = relayer.poll_once() if relayer else 0
         if signed or sent:
             log.info("poll: %d signature(s), %d transaction(s); journal %s", signed, sent, store.counts())
         if once or (deadline is not None and time.monotonic() >= deadline):
