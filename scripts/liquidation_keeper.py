@@ -1,7 +1,7 @@
 """Liquidation keeper: mirror accounts from events, flag, wait out the 30 s grace, force-close, ADL.
 
     ape run liquidation_keeper --network ethereum:local:foundry --account keeper \\
-        --engine 0x... --liquidation 0x... --vault 0x... --interval 1 [--dry-run] \\
+        --engine 0x... --liquidation 0x... --adl 0x... --vault 0x... --interval 1 [--dry-run] \\
         [--profitable-only --native-price 3000] [--max-gas-gwei 50]
 
 Flagging, forced closes and ADL are permissionless: ``--account`` pays gas and receives keeper rewards.
@@ -24,6 +24,7 @@ from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 @account_option()
 @click.option("--engine", "engine_address", required=True, help="PerpEngine address.")
 @click.option("--liquidation", "liq_address", required=True, help="LiquidationModule address.")
+@click.option("--adl", "adl_address", required=True, help="AdlModule address.")
 @click.option("--vault", "vault_address", required=True, help="Vault address.")
 @click.option("--from-block", default=0, show_default=True, help="First block to mirror (the engine's deploy block).")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between rounds.")
@@ -37,6 +38,7 @@ def cli(
     account,
     engine_address,
     liq_address,
+    adl_address,
     vault_address,
     from_block,
     interval,
@@ -57,6 +59,7 @@ def cli(
     keeper = LiquidationKeeper(
         engine=engine,
         liq=project.LiquidationModule.at(liq_address),
+        adl=project.AdlModule.at(adl_address),
         vault=project.Vault.at(vault_address),
         registry=project.MarketRegistry.at(engine.registry()),
         oracle=project.IPriceOracle.at(engine.oracle()),

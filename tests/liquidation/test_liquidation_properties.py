@@ -68,8 +68,8 @@ def test_fund_never_negative_and_bad_debt_resolved(
             except ape.exceptions.ContractLogicError:
                 cands = sorted([(str(bob), 0), (str(carol), 0)], key=lambda c: int(c[0], 16))
                 cands = [c for c in cands if e.positionOf(c[0], LINEAR, 0).size < 0]
-                scores = [liq.adlScore(a, LINEAR, 0) for a, _ in cands]
-                liq.adl(alice, LINEAR, 0, cands, scores.index(max(scores)), sender=keeper)
+                scores = [l_stack.adl.adlScore(a, LINEAR, 0) for a, _ in cands]
+                l_stack.adl.adl(alice, LINEAR, 0, cands, scores.index(max(scores)), sender=keeper)
                 continue
             covered = sum(x.amountX18 for x in liq.BadDebtCovered.from_receipt(tx))
             assert e.unsettledX18(fund, usdc) == ledger_before - covered  # P10
@@ -106,6 +106,6 @@ def test_flat_account_cannot_be_adl_victim(l_stack, l_funded, vault, usdc, opera
     cands = sorted([(str(bob), 0), (str(carol), 0), (str(stranger), 0)], key=lambda c: int(c[0], 16))
     flat_i = [a for a, _ in cands].index(str(stranger))
     eq_stranger = l_stack.engine.equity(stranger, usdc)
-    with ape.reverts(liq.LiquidationAdlBadRanking):
-        liq.adl(alice, LINEAR, 0, cands, flat_i, sender=keeper)
+    with ape.reverts(l_stack.adl.AdlRankingBadRanking):
+        l_stack.adl.adl(alice, LINEAR, 0, cands, flat_i, sender=keeper)
     assert l_stack.engine.equity(stranger, usdc) == eq_stranger
