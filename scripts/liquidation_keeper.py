@@ -73,7 +73,13 @@ def cli(
         next_block=from_block,
         gas_price=lambda: int(chain.provider.gas_price),
     )
-    logging.info("liquidation keeper on chain %d as %s (dry_run=%s)", chain.chain_id, account.address, dry_run)
+    logging.info(
+        "liquidation keeper on chain %d as %s from block %d (dry_run=%s)",
+        chain.chain_id,
+        account.address,
+        from_block,
+        dry_run,
+    )
     n = 0
     while iterations == 0 or n < iterations:
         head = chain.blocks.head

@@ -62,7 +62,15 @@ def l_funded(traders, vault, usdc, weth):
 
 
 @pytest.fixture
-def book(l_stack, l_funded, accounts, vault, usdc, operator, admin, compliance, compliance_officer, far_future):
+def book_start(chain) -> int:
+    """The first block of the ``book`` fixture's transactions (where a keeper starts mirroring)."""
+    return chain.blocks.head.number + 1
+
+
+@pytest.fixture
+def book(
+    book_start, l_stack, l_funded, accounts, vault, usdc, operator, admin, compliance, compliance_officer, far_future
+):
     """Three longs at the same leverage (alice 10, carol 5, dave 2 ETH), one low-leverage long (eve)
     and bob, the short market maker with 1m USDC."""
     alice, bob, carol = l_funded

@@ -102,7 +102,7 @@ def test_inverse_adl_ranked_at_bankruptcy_price_and_nobody_negative(
     # second step: only bob is left; same bankruptcy price to the wei-exact reference of the new state
     eq2 = e.equity(alice, weth)
     pb2 = ref.inverse_bankruptcy_price(2_000 * X, 1_800 * ONE, eq2)
-    assert abs(pb2 - pb) <= 1
+    assert abs(pb2 - pb) * 10**15 <= pb  # one wei of equity moves the price by ~P^2/size wei
     tx = adl.adl(alice, INVERSE, 0, _cands(bob), 0, sender=keeper)
     ev = next(iter(adl.AdlStep.from_receipt(tx)))
     assert (ev.victim, ev.priceX18, ev.deltaX18) == (str(bob), pb2, -2_000 * X)
@@ -163,5 +163,5 @@ def test_inverse_short_bankrupt_adl_with_close_cap(l_stack, l_funded, vault, wet
         assert ev.priceX18 == ref.inverse_bankruptcy_price(size, 2_250 * ONE, eq) < 2_250 * ONE
         assert ev.deltaX18 == min(1_000 * X, -size, victim_size)
         prices.append(ev.priceX18)
-    assert len(prices) >= 3 and max(prices) - min(prices) <= 2
+    assert len(prices) >= 3 and (max(prices) - min(prices)) * 10**15 <= min(prices)
     assert e.equity(alice, weth) >= 0 and e.negativeEquityCount(weth) == 0

@@ -18,12 +18,6 @@ from liq_helpers import ONE, set_price
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def first_block(chain) -> int:
-    """The block before the positions open (requested before ``book``): where the keeper starts mirroring."""
-    return chain.blocks.head.number + 1
-
-
 def _wait(predicate, timeout: float, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -35,7 +29,7 @@ def _wait(predicate, timeout: float, proc: subprocess.Popen, log: Path) -> None:
 
 
 def test_keeper_process_liquidates_exactly_the_three(
-    first_block, l_stack, book, vault, usdc, keeper, admin, chain, tmp_path
+    book_start, l_stack, book, vault, usdc, keeper, admin, chain, tmp_path
 ):
     if chain.provider.name != "foundry":
         pytest.skip("the keeper process needs a node to connect to (anvil)")
@@ -51,7 +45,7 @@ def test_keeper_process_liquidates_exactly_the_three(
     command = [str(Path(sys.executable).parent / "ape"), "run", "liquidation_keeper"]
     command += ["--network", chain.provider.uri, "--account", f"TEST::{keeper.index}"]
     command += ["--engine", e.address, "--liquidation", liq.address, "--adl", l_stack.adl.address]
-    command += ["--vault", vault.address, "--from-block", str(first_block), "--interval", "0.3"]
+    command += ["--vault", vault.address, "--from-block", str(book_start), "--interval", "0.3"]
     log = tmp_path / "keeper.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
