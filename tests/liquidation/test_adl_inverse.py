@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import ape
 import pytest
 from conftest import INVERSE
-from liq_helpers import ONE, set_price, trade
+from liq_helpers import ONE, revert_name, set_price, trade
 
 from offchain.liquidation import reference as ref
 
@@ -42,6 +41,7 @@ def _cands(*accts) -> list[tuple[str, int]]:
 def _flag_after_grace(l_stack, who, weth, keeper, chain) -> None:
     t = l_stack.liq.flag(who, weth, sender=keeper).timestamp
     chain.pending_timestamp = t + 30
+    chain.mine()  # eth_call checks (revert_name) run at the latest block's time
 
 
 def test_inverse_bankruptcy_price_math(l_stack, project, admin):
@@ -67,16 +67,16 @@ def test_inverse_adl_ranked_at_bankruptcy_price_and_nobody_negative(
     set_price(l_stack, admin, 1_800 * ONE)
     _flag_after_grace(l_stack, alice, weth, keeper, chain)
     assert fund.available(weth) == 0
-    with ape.reverts():  # the fund can neither take the leg nor cover the deficit
-        liq.forceClose(alice, INVERSE, 0, sender=keeper)
+    # the fund can neither take the leg nor cover the deficit
+    assert revert_name(liq, "forceClose", alice, INVERSE, 0, sender=keeper, also=[e]) == "PerpEngineInsufficientMargin"
     eq = e.equity(alice, weth)
     # 0.1 + 3,000 (1/2,000 - 1/1,800) = -1/15 ETH (the engine floors the mark by one wei at most)
     assert -(ONE // 15) - 2 <= eq < -(ONE // 15) + 2
     pb = ref.inverse_bankruptcy_price(3_000 * X, 1_800 * ONE, eq)
     assert abs(pb - 1_875 * ONE) < 10**6  # 1/P = 1/1,800 - (1/15) / 3,000
     e.pokeNegativeEquity(alice, weth, sender=keeper)
-    with ape.reverts(vault.VaultWithdrawalNotAllowed):  # bad debt gates withdrawals
-        vault.withdraw(weth, ONE, sender=bob)
+    # bad debt gates withdrawals
+    assert revert_name(vault, "withdraw", weth, ONE, sender=bob) == "VaultWithdrawalNotAllowed"
 
     cands = _cands(bob, carol)
     scores = {str(a): adl.adlScore(a, INVERSE, 0) for a in (bob, carol)}
@@ -84,13 +84,13 @@ def test_inverse_adl_ranked_at_bankruptcy_price_and_nobody_negative(
     assert scores[str(carol)] > scores[str(bob)] > 0
     names = [a for a, _ in cands]
     top_i, low_i = names.index(str(carol)), names.index(str(bob))
-    with ape.reverts(adl.AdlRankingNotTopRanked):
-        adl.adl(alice, INVERSE, 0, cands, low_i, sender=keeper)
-    with ape.reverts(adl.AdlRankingBadRanking):  # incomplete: bob left out
-        adl.adl(alice, INVERSE, 0, [cands[top_i]], 0, sender=keeper)
-    with ape.reverts(adl.AdlRankingBadRanking):  # a flat account may not be listed (or chosen)
-        with_flat = _cands(bob, carol, stranger)
-        adl.adl(alice, INVERSE, 0, with_flat, [a for a, _ in with_flat].index(str(stranger)), sender=keeper)
+    assert revert_name(adl, "adl", alice, INVERSE, 0, cands, low_i, sender=keeper) == "AdlRankingNotTopRanked"
+    # incomplete: bob left out
+    assert revert_name(adl, "adl", alice, INVERSE, 0, [cands[top_i]], 0, sender=keeper) == "AdlRankingBadRanking"
+    # a flat account may not be listed (or chosen)
+    with_flat = _cands(bob, carol, stranger)
+    flat_i = [a for a, _ in with_flat].index(str(stranger))
+    assert revert_name(adl, "adl", alice, INVERSE, 0, with_flat, flat_i, sender=keeper) == "AdlRankingBadRanking"
 
     parties = (alice, bob, carol, fund)
     total_before = sum(e.equity(a, weth) for a in parties)
@@ -127,8 +127,7 @@ def test_inverse_adl_only_after_the_fund_is_exhausted(l_stack, inv, weth, keeper
     _flag_after_grace(l_stack, alice, weth, keeper, chain)
     cands = _cands(bob, carol)
     best = max(range(2), key=lambda i: adl.adlScore(cands[i][0], INVERSE, 0))
-    with ape.reverts(adl.AdlModuleNotNeeded):
-        adl.adl(alice, INVERSE, 0, cands, best, sender=keeper)
+    assert revert_name(adl, "adl", alice, INVERSE, 0, cands, best, sender=keeper) == "AdlModuleNotNeeded"
     ledger = e.unsettledX18(fund, weth)
     tx = liq.forceClose(alice, INVERSE, 0, sender=keeper)  # the fund takes the leg and pays the debt
     covered = next(iter(liq.BadDebtCovered.from_receipt(tx))).amountX18
