@@ -107,6 +107,8 @@ contract AdlModule is ReentrancyGuard {
         uint256 score;
         int256 deltaX18;
         uint256 dustX18;
+        uint256 imrX18;
+        uint256 imrSlopeX18;
     }
 
     /// @notice One auto-deleveraging step (anyone, after the grace period, only when the fund cannot
@@ -127,7 +129,7 @@ contract AdlModule is ReentrancyGuard {
     ) external nonReentrant returns (int256 deltaX18) {
         Step memory s;
         bytes32 asset;
-        (asset, s.token, s.inverse,,) = registry.marginInfo(marketId);
+        (asset, s.token, s.inverse, s.imrX18, s.imrSlopeX18) = registry.marginInfo(marketId);
         _checkGraceOver(account, s.token);
         s.size = engine.positionOf(account, marketId, leg).size;
         if (s.size == 0) revert AdlModuleNoPosition(account, marketId, leg);
@@ -143,10 +145,10 @@ contract AdlModule is ReentrancyGuard {
         if (s.priceX18 == 0) revert AdlModuleNoBankruptcyPrice(account, marketId, s.equityX18);
         AdlRanking.Candidate calldata v = candidates[victimIndex];
         _trade(s, account, marketId, leg, v);
-        _settleDust(s, account, v.account);
+        bool flat = _settleDust(s, account, v.account);
         deltaX18 = s.deltaX18;
         emit AdlStep(account, v.account, marketId, deltaX18, s.priceX18, s.indexX18, s.score, s.dustX18);
-        _afterStep(account, s.token);
+        _afterStep(account, s.token, flat);
     }
 
     /// @notice The ADL score of a leg: profit at the index times the account's leverage.
@@ -183,8 +185,7 @@ contract AdlModule is ReentrancyGuard {
         int256 atClose = PerpMath.markValueFloor(s.inverse, s.size, closeAt);
         uint256 penalty = SignedMath.abs(atIndex - atClose);
         uint256 notional = PerpMath.notionalUp(s.inverse, absSize, s.indexX18);
-        (,,, uint256 imr, uint256 slope) = registry.marginInfo(marketId);
-        uint256 need = PerpMath.mulRateUp(notional, PerpMath.sizedRate(imr, slope, notional));
+        uint256 need = PerpMath.mulRateUp(notional, PerpMath.sizedRate(s.imrX18, s.imrSlopeX18, notional));
         int256 after_ = s.equityX18 - penalty.toInt256();
         if (after_ < 0) need += uint256(-after_);
         uint256 have = fund.available(s.token) + penalty;
@@ -205,16 +206,24 @@ contract AdlModule is ReentrancyGuard {
 
     /// @dev When the account is flat in `token` after the step, its equity must not stay negative: the
     /// engine's per-trade rounding (each side's cash rounds down) can leave a few wei, paid by the victim.
-    function _settleDust(Step memory s, address account, address victim) private {
-        if (engine.openMarketsOf(account, s.token).length != 0) return;
+    function _settleDust(Step memory s, address account, address victim) private returns (bool flat) {
+        if (engine.openMarketsOf(account, s.token).length != 0) return false;
+        flat = true;
         int256 eq = engine.equity(account, s.token);
-        if (eq >= 0) return;
+        if (eq >= 0) return flat;
         s.dustX18 = uint256(-eq);
         if (s.dustX18 > MAX_DUST) revert AdlModuleResidualDeficit(account, s.token, s.dustX18);
         engine.liquidationTransfer(victim, account, s.token, s.dustX18);
     }
 
-    function _afterStep(address account, address token) private {
+    /// @dev Flat with equity >= 0 (dust settled) cannot be liquidatable: lift the engine's gate if it
+    /// was set and clear the flag. Otherwise re-evaluate the gate; a still-negative account stays flagged.
+    function _afterStep(address account, address token, bool flat) private {
+        if (flat) {
+            if (engine.negativeEquityFlag(account, token)) engine.pokeNegativeEquity(account, token);
+            liquidation.clearFlag(account, token);
+            return;
+        }
         if (engine.pokeNegativeEquity(account, token)) return; // still negative: still liquidatable
         if (!engine.isLiquidatable(account, token)) liquidation.clearFlag(account, token);
     }

@@ -213,12 +213,14 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         int256 eq = engine.equity(account, c.token);
         if (eq > 0) rewardX18 = Math.min(LiquidationMath.tieredReward(_rewardTiers, c.notionalX18), uint256(eq));
         if (rewardX18 != 0) engine.liquidationTransfer(account, msg.sender, c.token, rewardX18);
-        if (eq < 0 && engine.openMarketsOf(account, c.token).length == 0) {
+        // flat in the token: only possible when the whole leg closed
+        bool flat = c.closedAll && engine.openMarketsOf(account, c.token).length == 0;
+        if (eq < 0 && flat) {
             _coverBadDebt(account, c.token, uint256(-eq));
             eq = 0;
         }
         emit ForcedClose(account, marketId, msg.sender, leg, deltaX18, c.priceX18, c.indexX18, c.gammaX18, rewardX18);
-        _afterStep(account, c.token, eq - rewardX18.toInt256());
+        _afterStep(account, c.token, eq - rewardX18.toInt256(), flat);
     }
 
     struct Close {
@@ -228,6 +230,7 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         uint256 indexX18;
         uint256 gammaX18;
         uint256 notionalX18;
+        bool closedAll;
     }
 
     function _executeClose(address account, uint256 marketId, uint8 leg) private returns (Close memory c) {
@@ -241,6 +244,7 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         c.gammaX18 = gamma(marketId);
         c.priceX18 = LiquidationMath.closePrice(size > 0, c.indexX18, c.gammaX18);
         uint256 closed = _closeSize(marketId, SignedMath.abs(size));
+        c.closedAll = closed == SignedMath.abs(size);
         c.deltaX18 = size > 0 ? -closed.toInt256() : closed.toInt256();
         c.notionalX18 = inverse ? Math.mulDiv(closed, 1e18, c.indexX18) : Math.mulDiv(closed, c.indexX18, 1e18);
         engine.liquidationTrade(account, address(fund), marketId, c.deltaX18, c.priceX18, _legFlags(leg), 0);
@@ -291,12 +295,14 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         emit BadDebtCovered(account, token, deficit);
     }
 
-    function _afterStep(address account, address token, int256 equityX18) private {
+    /// @dev `equityX18` is the account's equity after the step; `flat` means no open leg in `token`
+    /// (then, with equity >= 0, it cannot be liquidatable: no maintenance requirement).
+    function _afterStep(address account, address token, int256 equityX18, bool flat) private {
         // the engine's negative-equity gate only needs a poke when the flag may change
         if (equityX18 < 0 || engine.negativeEquityFlag(account, token)) {
             if (engine.pokeNegativeEquity(account, token)) return; // still negative: still liquidatable
         }
-        if (!engine.isLiquidatable(account, token)) _clear(account, token);
+        if (flat || !engine.isLiquidatable(account, token)) _clear(account, token);
     }
 
     function _clear(address account, address token) private {

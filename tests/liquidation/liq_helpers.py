@@ -25,10 +25,11 @@ def warp_to(chain, t: int) -> None:
     chain.pending_timestamp = max(t, chain.pending_timestamp)
 
 
-def revert_name(contract, method: str, *args, sender, also=()) -> str:
-    """``eth_call`` a state-changing ``method`` as ``sender`` and return the name of the custom error it
-    reverts with, decoded against ``contract`` then ``also``. A reverting *transaction* would make ape
-    walk the whole step trace to enrich the error (tens of seconds per revert on a busy machine)."""
+def static_revert(contract, method: str, *args, sender, also=()) -> str | None:
+    """``eth_call`` a state-changing ``method`` as ``sender`` (at the latest block) and return the name
+    of the custom error it reverts with, decoded against ``contract`` then ``also``; None if it would
+    succeed. A reverting *transaction* would make ape walk the whole step trace to enrich the error
+    (tens of seconds per revert on a busy machine)."""
     data = getattr(contract, method).encode_input(*args)
     try:
         networks.provider.web3.eth.call({"from": str(sender), "to": contract.address, "data": data})
@@ -38,4 +39,11 @@ def revert_name(contract, method: str, *args, sender, also=()) -> str:
             if decoded is not None:
                 return type(decoded).__name__
         return f"undecoded {err.data}"
-    raise AssertionError(f"{method}{args} did not revert")
+    return None
+
+
+def revert_name(contract, method: str, *args, sender, also=()) -> str:
+    """:func:`static_revert` that must revert."""
+    name = static_revert(contract, method, *args, sender=sender, also=also)
+    assert name is not None, f"{method}{args} did not revert"
+    return name
