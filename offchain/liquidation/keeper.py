@@ -25,7 +25,7 @@ ENGINE_EVENTS = ("PositionUpdated", "FundingAccrued", "FundingSettled", "Liquida
 VAULT_EVENTS = ("Deposited", "Withdrawn", "InternalTransfer")
 LIQ_EVENTS = ("AccountFlagged", "FlagCleared")
 #: Gas of a forced close / flag, used for the profitability estimate (measured, see gas.py).
-FORCE_CLOSE_GAS = 400_000
+FORCE_CLOSE_GAS = 420_000
 FLAG_GAS = 120_000
 
 

@@ -80,7 +80,7 @@ def test_dry_run_sends_nothing_and_gas_cap_holds(l_stack, book, vault, keeper, c
 def test_profitable_only_skips_when_gas_costs_more(l_stack, book, vault, keeper, chain, admin, usdc):
     set_price(l_stack, admin, 1_920 * ONE)
     k = make_keeper(l_stack, vault, keeper, profitable_only=True, native_price_x18=2_000 * ONE)
-    k.gas_price = lambda: 10**12  # 1000 gwei: 400k gas = 0.4 ETH = 800 USDC > any reward here
+    k.gas_price = lambda: 10**12  # 1000 gwei: 420k gas = 0.42 ETH = 840 USDC > any reward here
     k.sync(chain.blocks.head.number)
     k.step(chain.pending_timestamp)  # flags (no reward involved)
     chain.pending_timestamp += 31
