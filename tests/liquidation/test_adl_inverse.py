@@ -55,7 +55,7 @@ def test_inverse_bankruptcy_price_math(l_stack, project, admin):
         p = lm.inverseBankruptcyPrice(size, index, eq)
         assert p == ref.inverse_bankruptcy_price(size, index, eq)
         if p:  # closing the whole leg at p leaves the exact equity at or above zero
-            assert Fraction(eq) + Fraction(size) * (Fraction(ONE, index) - Fraction(ONE, p)) * ONE >= 0
+            assert Fraction(eq) + Fraction(size * ONE) * (Fraction(1, index) - Fraction(1, p)) >= 0
     assert ref.inverse_bankruptcy_price(5 * X, 1_000 * ONE, -(ONE // 100)) == 0
 
 
