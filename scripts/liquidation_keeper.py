@@ -1,7 +1,7 @@
 """Liquidation keeper: mirror accounts from events, flag, wait out the 30 s grace, force-close, ADL.
 
     ape run liquidation_keeper --network ethereum:local:foundry --account keeper \\
-        --engine 0x... --liquidation 0x... --vault 0x... --interval 1 [--dry-run] \\
+        --engine 0x... --liquidation 0x... --adl 0x... --vault 0x... --interval 1 [--dry-run] \\
         [--profitable-only --native-price 3000] [--max-gas-gwei 50]
 
 Flagging, forced closes and ADL are permissionless: ``--account`` pays gas and receives keeper rewards.
@@ -25,6 +25,7 @@ from offchain.monitoring.keepers import metrics_port_option, observe_liquidation
 @account_option()
 @click.option("--engine", "engine_address", required=True, help="PerpEngine address.")
 @click.option("--liquidation", "liq_address", required=True, help="LiquidationModule address.")
+@click.option("--adl", "adl_address", required=True, help="AdlModule address.")
 @click.option("--vault", "vault_address", required=True, help="Vault address.")
 @click.option("--from-block", default=0, show_default=True, help="First block to mirror (the engine's deploy block).")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between rounds.")
@@ -39,6 +40,7 @@ def cli(
     account,
     engine_address,
     liq_address,
+    adl_address,
     vault_address,
     from_block,
     interval,
@@ -60,6 +62,7 @@ def cli(
     keeper = LiquidationKeeper(
         engine=engine,
         liq=project.LiquidationModule.at(liq_address),
+        adl=project.AdlModule.at(adl_address),
         vault=project.Vault.at(vault_address),
         registry=project.MarketRegistry.at(engine.registry()),
         oracle=project.IPriceOracle.at(engine.oracle()),
@@ -73,7 +76,13 @@ def cli(
         next_block=from_block,
         gas_price=lambda: int(chain.provider.gas_price),
     )
-    logging.info("liquidation keeper on chain %d as %s (dry_run=%s)", chain.chain_id, account.address, dry_run)
+    logging.info(
+        "liquidation keeper on chain %d as %s from block %d (dry_run=%s)",
+        chain.chain_id,
+        account.address,
+        from_block,
+        dry_run,
+    )
     monitor = start_keeper_metrics("liquidation", metrics_port, stale_after=max(60.0, 10 * interval))
     tick = (
         keeper.tick if monitor is None else monitor.wrap(keeper.tick, lambda a: observe_liquidation(monitor, keeper, a))

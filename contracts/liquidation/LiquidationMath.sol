@@ -7,7 +7,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 /// @title LiquidationMath
 /// @notice Pure maths of liquidation (SPEC section 7): forced-close price, tiered keeper reward,
-/// bankruptcy price and the ADL score. offchain/liquidation/reference.py is the wei-exact twin.
+/// linear and inverse bankruptcy prices and the ADL score. offchain/liquidation/reference.py is the wei-exact twin.
 library LiquidationMath {
     using SafeCast for uint256;
 
@@ -81,6 +81,35 @@ library LiquidationMath {
         uint256 shift = Math.mulDiv(absEq, ONE, absSize, addShift == up ? Math.Rounding.Ceil : Math.Rounding.Floor);
         if (addShift) return indexX18 + shift;
         return shift >= indexX18 ? 0 : indexX18 - shift;
+    }
+
+    /// @notice Inverse (coin-margined) bankruptcy price of a leg of `size` USD contracts: closing the
+    /// whole leg there leaves equity exactly zero. With the value of a size being `-size / price`,
+    /// `1 / P = 1 / index + equity / size`, i.e. `P = |size| index / (|size| + sign(size) equity index)`,
+    /// rounded so the account ends at or above zero (long up, short down).
+    /// @param size The leg's signed size in USD contracts (non-zero).
+    /// @param indexX18 The index price.
+    /// @param equityX18 The account's equity at the index, coin units (negative when bankrupt).
+    /// @return priceX18 The bankruptcy price (0 when a long's loss exceeds what any price can return).
+    function inverseBankruptcyPrice(int256 size, uint256 indexX18, int256 equityX18)
+        internal
+        pure
+        returns (uint256 priceX18)
+    {
+        uint256 absSize = SignedMath.abs(size);
+        bool isLong = size > 0;
+        // t = sign(size) * equity * index: a long rounds t toward -inf, a short toward +inf
+        bool tNegative = (equityX18 < 0) == isLong;
+        Math.Rounding r = tNegative == isLong ? Math.Rounding.Ceil : Math.Rounding.Floor;
+        uint256 t = Math.mulDiv(SignedMath.abs(equityX18), indexX18, ONE, r);
+        uint256 denominator;
+        if (tNegative) {
+            if (t >= absSize) return 0;
+            denominator = absSize - t;
+        } else {
+            denominator = absSize + t;
+        }
+        return Math.mulDiv(absSize, indexX18, denominator, isLong ? Math.Rounding.Ceil : Math.Rounding.Floor);
     }
 
     /// @notice ADL score `profit * notional / equity` (profit times leverage), 0 unless both the

@@ -11,28 +11,24 @@ import {Roles} from "../access/Roles.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
 import {PerpEngine} from "../perp/PerpEngine.sol";
-import {PerpLedger} from "../perp/PerpLedger.sol";
-import {PerpMath} from "../libraries/PerpMath.sol";
 import {InsuranceFund} from "./InsuranceFund.sol";
 import {LiquidationMath} from "./LiquidationMath.sol";
 
 /// @title LiquidationModule
 /// @notice Flag, 30 s grace, forced close at `index * (1 -/+ gamma)` against the insurance fund,
-/// tiered keeper reward, bad-debt cover by the fund, and auto-deleveraging at the bankruptcy price
-/// with an on-chain-verified ranking (SPEC section 7; SECURITY 18-22, P8-P12).
+/// tiered keeper reward and bad-debt cover by the fund (SPEC section 7; SECURITY 18-22, P8-P12).
+/// Auto-deleveraging, when the fund cannot pay, is {AdlModule}'s job; it reads this module's flags,
+/// gamma and close caps.
 /// @dev
 /// - Flag: anyone, only while `equity < maintenance`. The flag is cleared (timer reset) by
-///   {clearFlag} once the account is healthy, and by a forced close or ADL step that restores health.
+///   {clearFlag} once the account is healthy (anyone, so the ADL module uses it too), and by a forced
+///   close that restores health.
 /// - Grace: for {GRACE_PERIOD} seconds after the flag only the operator's book may close the account
 ///   (through normal settlement); from `flaggedAt + 30 s` anyone may {forceClose}.
 /// - Forced close: one leg per call, at most `maxCloseSize[market]` (0 = whole leg). Keeper reward
 ///   `min(tieredReward(closed notional at index), equity left)`; the fund's share is the gamma
 ///   discount it buys at. A leg that leaves the account flat with negative equity is covered by the
 ///   fund; when the fund cannot cover, the close reverts and ADL takes over.
-/// - ADL: linear markets only. The keeper submits every opposite-side leg of the market sorted by
-///   (account, leg); the module checks their sizes add up to the market's opposite open interest (so
-///   the list is complete) and that the victim has the highest score `profit * notional / equity`.
-///   The bankrupt leg is closed against the victim at the bankruptcy price.
 contract LiquidationModule is AccessControlled, ReentrancyGuard {
     using SafeCast for uint256;
 
@@ -42,12 +38,6 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     uint256 public constant MAX_GAMMA = 1e17;
     /// @notice Upper bound of a keeper reward rate (5%).
     uint256 public constant MAX_REWARD_RATE = 5e16;
-
-    /// @notice One opposite-side leg in an ADL ranking submission.
-    struct Candidate {
-        address account;
-        uint8 leg;
-    }
 
     /// @notice The perpetual engine (this module needs Roles.LIQUIDATOR there).
     PerpEngine public immutable engine;
@@ -84,14 +74,6 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     error LiquidationNoPosition(address account, uint256 marketId, uint8 leg);
     /// @notice The fund cannot cover the bad debt a forced close would leave: use ADL.
     error LiquidationInsuranceInsufficient(address token, uint256 deficitX18, uint256 availableX18);
-    /// @notice ADL is not allowed: the fund can absorb a forced close (deficit plus the leg's margin).
-    error LiquidationAdlNotNeeded(address token, int256 equityAfterCloseX18, uint256 fundCapacityX18);
-    /// @notice ADL runs in linear markets only.
-    error LiquidationAdlLinearOnly(uint256 marketId);
-    /// @notice The ADL ranking submission is invalid (unsorted, wrong side, incomplete, bad victim index).
-    error LiquidationAdlBadRanking(uint256 index);
-    /// @notice A candidate outranks the submitted victim.
-    error LiquidationAdlNotTopRanked(address victim, uint256 victimScore, address better, uint256 betterScore);
     /// @notice A governed schedule is malformed.
     error LiquidationInvalidSchedule(uint256 index);
     /// @notice The caller may not post book depth.
@@ -115,10 +97,6 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     );
     /// @notice The insurance fund covered bad debt.
     event BadDebtCovered(address indexed account, address indexed token, uint256 amountX18);
-    /// @notice One ADL step executed at the bankruptcy price.
-    event AdlStep(
-        address indexed account, address indexed victim, uint256 indexed marketId, int256 deltaX18, uint256 priceX18, uint256 indexX18, uint256 score
-    );
     /// @notice Book depth posted for a market.
     event DepthPosted(uint256 indexed marketId, uint256 depthX18, uint256 gammaX18);
     /// @notice The keeper reward schedule changed.
@@ -235,9 +213,14 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         int256 eq = engine.equity(account, c.token);
         if (eq > 0) rewardX18 = Math.min(LiquidationMath.tieredReward(_rewardTiers, c.notionalX18), uint256(eq));
         if (rewardX18 != 0) engine.liquidationTransfer(account, msg.sender, c.token, rewardX18);
-        if (eq < 0 && engine.openMarketsOf(account, c.token).length == 0) _coverBadDebt(account, c.token, uint256(-eq));
+        // flat in the token: only possible when the whole leg closed
+        bool flat = c.closedAll && engine.openMarketsOf(account, c.token).length == 0;
+        if (eq < 0 && flat) {
+            _coverBadDebt(account, c.token, uint256(-eq));
+            eq = 0;
+        }
         emit ForcedClose(account, marketId, msg.sender, leg, deltaX18, c.priceX18, c.indexX18, c.gammaX18, rewardX18);
-        _afterStep(account, c.token);
+        _afterStep(account, c.token, eq - rewardX18.toInt256(), flat);
     }
 
     struct Close {
@@ -247,6 +230,7 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         uint256 indexX18;
         uint256 gammaX18;
         uint256 notionalX18;
+        bool closedAll;
     }
 
     function _executeClose(address account, uint256 marketId, uint8 leg) private returns (Close memory c) {
@@ -260,84 +244,10 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         c.gammaX18 = gamma(marketId);
         c.priceX18 = LiquidationMath.closePrice(size > 0, c.indexX18, c.gammaX18);
         uint256 closed = _closeSize(marketId, SignedMath.abs(size));
+        c.closedAll = closed == SignedMath.abs(size);
         c.deltaX18 = size > 0 ? -closed.toInt256() : closed.toInt256();
         c.notionalX18 = inverse ? Math.mulDiv(closed, 1e18, c.indexX18) : Math.mulDiv(closed, c.indexX18, 1e18);
         engine.liquidationTrade(account, address(fund), marketId, c.deltaX18, c.priceX18, _legFlags(leg), 0);
-    }
-
-    // ------------------------------------------------------------------ ADL
-
-    /// @notice One auto-deleveraging step (anyone, after the grace period, only when the fund cannot
-    /// absorb a forced close of the whole leg: its deficit plus the leg's initial margin): closes the
-    /// bankrupt leg against the top-ranked opposite leg at the bankruptcy price.
-    /// @param account The bankrupt account.
-    /// @param marketId A linear market.
-    /// @param leg The bankrupt leg.
-    /// @param candidates Every opposite-side leg of the market, sorted strictly by (account, leg).
-    /// @param victimIndex Position of the victim in `candidates`.
-    /// @return deltaX18 The signed size change of the bankrupt leg.
-    function adl(address account, uint256 marketId, uint8 leg, Candidate[] calldata candidates, uint256 victimIndex)
-        external
-        nonReentrant
-        returns (int256 deltaX18)
-    {
-        Close memory c;
-        bytes32 asset;
-        bool inverse;
-        (asset, c.token, inverse,,) = registry.marginInfo(marketId);
-        if (inverse) revert LiquidationAdlLinearOnly(marketId);
-        _checkGraceOver(account, c.token);
-        int256 size = engine.positionOf(account, marketId, leg).size;
-        if (size == 0) revert LiquidationNoPosition(account, marketId, leg);
-        (c.indexX18,) = oracle.getPrice(asset);
-        int256 eq = engine.equity(account, c.token);
-        _checkAdlNeeded(c.token, marketId, size, c.indexX18, eq);
-        if (victimIndex >= candidates.length) revert LiquidationAdlBadRanking(victimIndex);
-        uint256 score = _verifyRanking(marketId, c.token, size > 0, c.indexX18, candidates, victimIndex);
-        Candidate calldata v = candidates[victimIndex];
-        c.priceX18 = LiquidationMath.bankruptcyPrice(size, c.indexX18, eq);
-        if (c.priceX18 == 0) revert LiquidationAdlBadRanking(victimIndex);
-        deltaX18 = _adlTrade(account, marketId, leg, size, v, c.priceX18);
-        emit AdlStep(account, v.account, marketId, deltaX18, c.priceX18, c.indexX18, score);
-        _afterStep(account, c.token);
-    }
-
-    function _adlTrade(address account, uint256 marketId, uint8 leg, int256 size, Candidate calldata v, uint256 price)
-        private
-        returns (int256 deltaX18)
-    {
-        uint256 victimSize = SignedMath.abs(engine.positionOf(v.account, marketId, v.leg).size);
-        uint256 closed = _closeSize(marketId, Math.min(SignedMath.abs(size), victimSize));
-        deltaX18 = size > 0 ? -closed.toInt256() : closed.toInt256();
-        // the victim's side is reduce-only (flag bit 1)
-        engine.liquidationTrade(account, v.account, marketId, deltaX18, price, _legFlags(leg), _legFlags(v.leg) | 2);
-    }
-
-    /// @dev ADL only when the fund could not absorb a forced close of the whole leg: it would need the
-    /// deficit the close leaves plus the initial margin of the leg it takes over, and it has what it can
-    /// pay now plus the gamma discount it buys at. (Conservative when the fund already holds an
-    /// offsetting position in the market: its margin would net, so ADL may be allowed slightly early.)
-    function _checkAdlNeeded(address token, uint256 marketId, int256 size, uint256 index, int256 eq) private view {
-        (uint256 penalty, uint256 need) = _absorbCost(marketId, size, index);
-        int256 after_ = eq - penalty.toInt256();
-        if (after_ < 0) need += uint256(-after_);
-        uint256 have = fund.available(token) + penalty;
-        if (have >= need) revert LiquidationAdlNotNeeded(token, after_, have);
-    }
-
-    /// @dev The gamma discount of closing the whole leg and the initial margin of the leg at the index.
-    function _absorbCost(uint256 marketId, int256 size, uint256 index)
-        private
-        view
-        returns (uint256 penalty, uint256 margin)
-    {
-        uint256 absSize = SignedMath.abs(size);
-        uint256 closeAt = LiquidationMath.closePrice(size > 0, index, gamma(marketId));
-        uint256 atIndex = Math.mulDiv(absSize, index, 1e18, Math.Rounding.Ceil);
-        uint256 atClose = Math.mulDiv(absSize, closeAt, 1e18);
-        penalty = atIndex > atClose ? atIndex - atClose : atClose - atIndex;
-        (,,, uint256 imr, uint256 slope) = registry.marginInfo(marketId);
-        margin = PerpMath.mulRateUp(atIndex, PerpMath.sizedRate(imr, slope, atIndex));
     }
 
     // ------------------------------------------------------------------ views
@@ -354,17 +264,6 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
     /// @return rewardX18 The reward.
     function rewardFor(uint256 notionalX18) external view returns (uint256 rewardX18) {
         return LiquidationMath.tieredReward(_rewardTiers, notionalX18);
-    }
-
-    /// @notice The ADL score of a leg: profit at the index times the account's leverage.
-    /// @param account The account.
-    /// @param marketId The market.
-    /// @param leg The leg.
-    /// @return score The score (0 without profit or equity).
-    function adlScore(address account, uint256 marketId, uint8 leg) external view returns (uint256 score) {
-        (bytes32 asset, address token,,,) = registry.marginInfo(marketId);
-        (uint256 index,) = oracle.getPrice(asset);
-        (score,) = _score(account, marketId, leg, token, index);
     }
 
     // ------------------------------------------------------------------ internals
@@ -396,73 +295,18 @@ contract LiquidationModule is AccessControlled, ReentrancyGuard {
         emit BadDebtCovered(account, token, deficit);
     }
 
-    function _afterStep(address account, address token) private {
-        engine.pokeNegativeEquity(account, token);
-        if (!engine.isLiquidatable(account, token)) _clear(account, token);
+    /// @dev `equityX18` is the account's equity after the step; `flat` means no open leg in `token`
+    /// (then, with equity >= 0, it cannot be liquidatable: no maintenance requirement).
+    function _afterStep(address account, address token, int256 equityX18, bool flat) private {
+        // the engine's negative-equity gate only needs a poke when the flag may change
+        if (equityX18 < 0 || engine.negativeEquityFlag(account, token)) {
+            if (engine.pokeNegativeEquity(account, token)) return; // still negative: still liquidatable
+        }
+        if (flat || !engine.isLiquidatable(account, token)) _clear(account, token);
     }
 
     function _clear(address account, address token) private {
         delete flaggedAt[account][token];
         emit FlagCleared(account, token);
-    }
-
-    struct Rank {
-        uint256 marketId;
-        address token;
-        bool bankruptLong;
-        uint256 index;
-        uint256 total;
-        uint256 best;
-        uint256 bestAt;
-    }
-
-    function _verifyRanking(
-        uint256 marketId,
-        address token,
-        bool bankruptLong,
-        uint256 index,
-        Candidate[] calldata c,
-        uint256 victimIndex
-    ) private view returns (uint256 victimScore) {
-        Rank memory r = Rank(marketId, token, bankruptLong, index, 0, 0, 0);
-        for (uint256 i; i < c.length; ++i) {
-            if (i > 0 && _key(c[i]) <= _key(c[i - 1])) revert LiquidationAdlBadRanking(i);
-            _rankOne(r, c[i], i);
-        }
-        (uint256 longOi, uint256 shortOi,,,) = engine.marketStates(marketId);
-        // completeness: the listed legs hold the whole opposite open interest
-        if (r.total != (bankruptLong ? shortOi : longOi)) revert LiquidationAdlBadRanking(c.length);
-        (victimScore,) = _score(c[victimIndex].account, marketId, c[victimIndex].leg, token, index);
-        if (victimScore == 0) revert LiquidationAdlBadRanking(victimIndex);
-        if (victimScore < r.best) {
-            revert LiquidationAdlNotTopRanked(c[victimIndex].account, victimScore, c[r.bestAt].account, r.best);
-        }
-    }
-
-    function _rankOne(Rank memory r, Candidate calldata cand, uint256 i) private view {
-        (uint256 s, int256 size) = _score(cand.account, r.marketId, cand.leg, r.token, r.index);
-        // opposite side only: a long bankrupt leg is matched with shorts and vice versa
-        if (size == 0 || (size > 0) == r.bankruptLong) revert LiquidationAdlBadRanking(i);
-        r.total += SignedMath.abs(size);
-        if (s > r.best) (r.best, r.bestAt) = (s, i);
-    }
-
-    function _key(Candidate calldata cand) private pure returns (uint256) {
-        return (uint256(uint160(cand.account)) << 8) | cand.leg;
-    }
-
-    function _score(address account, uint256 marketId, uint8 leg, address token, uint256 index)
-        private
-        view
-        returns (uint256 score, int256 size)
-    {
-        PerpLedger.Position memory p = engine.positionOf(account, marketId, leg);
-        size = p.size;
-        if (size == 0) return (0, 0);
-        (,, int256 fundingIndex,,) = engine.marketStates(marketId);
-        int256 pnl = PerpMath.markValueFloor(false, size, index) - p.openValueX18
-            - PerpMath.fundingOwedUp(size, fundingIndex - p.fundingSnapshotX18);
-        uint256 notional = Math.mulDiv(SignedMath.abs(size), index, 1e18);
-        score = LiquidationMath.adlScore(pnl, notional, engine.equity(account, token));
     }
 }

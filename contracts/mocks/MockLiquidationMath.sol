@@ -32,6 +32,11 @@ contract MockLiquidationMath {
         return LiquidationMath.bankruptcyPrice(size, index, equity);
     }
 
+    /// @notice LiquidationMath.inverseBankruptcyPrice.
+    function inverseBankruptcyPrice(int256 size, uint256 index, int256 equity) external pure returns (uint256) {
+        return LiquidationMath.inverseBankruptcyPrice(size, index, equity);
+    }
+
     /// @notice LiquidationMath.adlScore.
     function adlScore(int256 pnl, uint256 notional, int256 equity) external pure returns (uint256) {
         return LiquidationMath.adlScore(pnl, notional, equity);

@@ -291,7 +291,8 @@ def act_crash(demo: Demo) -> None:
     demo.report_prices()
     start = demo.chain.blocks.head.number
     module = Simulated(d.liquidation.module, demo.chain.provider.web3)  # a refused close costs no call trace
-    keeper = LiquidationKeeper(d.engine, module, d.vault, d.registry, d.oracle, demo.roles["keeper"])
+    adl_module = Simulated(d.liquidation.adl, demo.chain.provider.web3)
+    keeper = LiquidationKeeper(d.engine, module, adl_module, d.vault, d.registry, d.oracle, demo.roles["keeper"])
     with quiet_stdout():
         keeper.tick(demo.chain.blocks.head.number, demo.now)
     flagged = sorted(a for a, _ in keeper.flagged)
@@ -319,7 +320,7 @@ def act_crash(demo: Demo) -> None:
     module = d.liquidation.module
     closes = list(module.ForcedClose.range(start, head + 1))
     covered = list(module.BadDebtCovered.range(start, head + 1))
-    adl = list(module.AdlStep.range(start, head + 1))
+    adl = list(d.liquidation.adl.AdlStep.range(start, head + 1))
     fund_after = demo.sample_insurance()
     demo.report.info(f"forced closes {len(closes)}, bad debt covered {len(covered)}, ADL steps {len(adl)}")
     demo.report.info(f"insurance fund {fund_before / ONE:,.2f} -> {fund_after / ONE:,.2f} USDC")

@@ -43,7 +43,8 @@ def check_conservation(demo: Demo) -> None:
         demo.figures[f"{symbol} held by the vault"] = f"{held / 10**decimals:,.2f}"
     keeper = demo.figures.get("keeper")
     if not isinstance(keeper, LiquidationKeeper):
-        keeper = LiquidationKeeper(d.engine, d.liquidation.module, d.vault, d.registry, d.oracle, demo.roles["keeper"])
+        liq = d.liquidation
+        keeper = LiquidationKeeper(d.engine, liq.module, liq.adl, d.vault, d.registry, d.oracle, demo.roles["keeper"])
     keeper.sync(head)
     for name, market in d.markets.items():
         state = d.engine.marketStates(market)

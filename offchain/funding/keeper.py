@@ -1,5 +1,13 @@
 """Funding keeper: posts the fair contract price from the matcher's book and triggers funding.
 
+Price sources (any ``Callable[[market], price | None]``):
+
+- :func:`matcher_source`: the live :class:`offchain.matcher.engine.Matcher` in the same process (its
+  top-of-book snapshot ``Matcher.depth(market, 1)``);
+- :func:`matcher_state_source`: the state file the matcher process writes (``--state-out`` of
+  ``python -m offchain.matcher.cli run``), loaded into a read-only matcher each round;
+- :func:`book_file_source`: a JSON file of best levels (kept for books published by other tools).
+
 The fair price is the size-weighted best bid/ask (the "microprice"): ``(bid * askSize + ask * bidSize) /
 (bidSize + askSize)``. Before posting it is clamped into what FundingModule accepts (within
 ``maxDeviation`` of the index and ``maxStep`` of the last post), so a wild book cannot make the keeper's
@@ -16,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ape.exceptions import ContractLogicError
+
+from offchain.matcher.cli import load_config
+from offchain.matcher.engine import Matcher
 
 log = logging.getLogger("perpx.funding.keeper")
 
@@ -63,6 +74,37 @@ def book_file_source(path: Path) -> Callable[[int], int | None]:
         bid = tuple(entry["bid"]) if entry.get("bid") else None
         ask = tuple(entry["ask"]) if entry.get("ask") else None
         return fair_price(bid, ask)
+
+    return source
+
+
+def matcher_source(matcher: Matcher) -> Callable[[int], int | None]:
+    """A price source over a live matcher: the fair price of its best bid and ask (X18)."""
+
+    def source(market: int) -> int | None:
+        if market not in matcher.markets:
+            log.warning("market %d is not configured in the matcher", market)
+            return None
+        bids, asks = matcher.depth(market, 1)
+        return fair_price(bids[0] if bids else None, asks[0] if asks else None)
+
+    return source
+
+
+def matcher_state_source(config_path: Path, state_path: Path) -> Callable[[int], int | None]:
+    """A price source over the matcher process's state file (re-read every call): the matcher's markets
+    come from its ``--config`` file, the book from the exported state."""
+    domain, markets = load_config(config_path)
+
+    def source(market: int) -> int | None:
+        try:
+            state = json.loads(state_path.read_text())
+        except (OSError, ValueError) as exc:
+            log.warning("cannot read matcher state %s: %s", state_path, exc)
+            return None
+        matcher = Matcher(domain, markets, verify_signatures=False)
+        matcher.load_state(state)
+        return matcher_source(matcher)(market)
 
     return source
 

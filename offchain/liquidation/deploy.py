@@ -27,13 +27,18 @@ DEFAULT_GAMMA_TIERS: tuple[tuple[int, int], ...] = (
 
 @dataclass
 class LiquidationDeployment:
-    """The liquidation module and the insurance fund."""
+    """The liquidation module, the ADL module and the insurance fund."""
 
     fund: Any
     module: Any
+    adl: Any
 
     def addresses(self) -> dict[str, str]:
-        return {"InsuranceFund": self.fund.address, "LiquidationModule": self.module.address}
+        return {
+            "InsuranceFund": self.fund.address,
+            "LiquidationModule": self.module.address,
+            "AdlModule": self.adl.address,
+        }
 
 
 def deploy_liquidation(
@@ -48,13 +53,15 @@ def deploy_liquidation(
     reward_tiers: tuple[tuple[int, int], ...] = DEFAULT_REWARD_TIERS,
     gamma_tiers: tuple[tuple[int, int], ...] = DEFAULT_GAMMA_TIERS,
 ) -> LiquidationDeployment:
-    """Deploy InsuranceFund and LiquidationModule, grant the module Roles.LIQUIDATOR, route the fee
-    schedule's insurance share to the fund, and set the schedules for ``markets``."""
+    """Deploy InsuranceFund, LiquidationModule and AdlModule, grant both modules Roles.LIQUIDATOR,
+    route the fee schedule's insurance share to the fund, and set the schedules for ``markets``."""
     fund = project.InsuranceFund.deploy(core.acl, core.vault, perp.engine, sender=deployer)
     module = project.LiquidationModule.deploy(core.acl, perp.engine, fund, sender=deployer)
+    adl = project.AdlModule.deploy(module, sender=deployer)
     core.acl.grantRole(roles.LIQUIDATOR, module, sender=deployer)
+    core.acl.grantRole(roles.LIQUIDATOR, adl, sender=deployer)
     perp.fees.setFeeSplit(treasury, fund, insurance_share, sender=deployer)
     module.setRewardTiers([list(t) for t in reward_tiers], sender=deployer)
     for market_id in markets:
         module.setGammaTiers(market_id, [list(t) for t in gamma_tiers], sender=deployer)
-    return LiquidationDeployment(fund=fund, module=module)
+    return LiquidationDeployment(fund=fund, module=module, adl=adl)

@@ -65,8 +65,8 @@ def measure(project: Any, accounts: Any) -> list[tuple[str, int]]:
     chain.pending_timestamp += 30
     # the fund is empty: dave's deficit cannot be covered, so ADL closes him against the top short
     cands = sorted([(str(bob), 0), (str(carol), 0)], key=lambda c: int(c[0], 16))
-    scores = [liq.module.adlScore(a, 1, 0) for a, _ in cands]
-    tx = liq.module.adl(dave, 1, 0, cands, scores.index(max(scores)), sender=admin)
+    scores = [liq.adl.adlScore(a, 1, 0) for a, _ in cands]
+    tx = liq.adl.adl(dave, 1, 0, cands, scores.index(max(scores)), sender=admin)
     results.append(("liquidation.adl_step candidates=2", tx.gas_used))
     usdc.mint(admin, 50_000 * USDC, sender=admin)
     usdc.approve(core.vault, 2**256 - 1, sender=admin)

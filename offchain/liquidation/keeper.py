@@ -25,7 +25,7 @@ ENGINE_EVENTS = ("PositionUpdated", "FundingAccrued", "FundingSettled", "Liquida
 VAULT_EVENTS = ("Deposited", "Withdrawn", "InternalTransfer")
 LIQ_EVENTS = ("AccountFlagged", "FlagCleared")
 #: Gas of a forced close / flag, used for the profitability estimate (measured, see gas.py).
-FORCE_CLOSE_GAS = 400_000
+FORCE_CLOSE_GAS = 420_000
 FLAG_GAS = 120_000
 
 
@@ -69,10 +69,11 @@ class Action:
 
 @dataclass
 class LiquidationKeeper:
-    """Watches one engine; ``tokens`` are the settlement tokens to watch."""
+    """Watches one engine: ``liq`` is the LiquidationModule (flag, forced close), ``adl`` the AdlModule."""
 
     engine: Any
     liq: Any
+    adl: Any
     vault: Any
     registry: Any
     oracle: Any
@@ -235,15 +236,15 @@ class LiquidationKeeper:
 
     def _try_adl(self, account: str, market: int, leg: int) -> Action | None:
         pos = self.mirror.legs.get(account, {}).get((market, leg))
-        if pos is None or self.mirror.markets[market].inverse:
+        if pos is None:
             return None
         cands = self.adl_candidates(market, pos.size > 0)
         if not cands:
             return None
-        scores = [int(self.liq.adlScore(a, market, lg)) for a, lg in cands]
+        scores = [int(self.adl.adlScore(a, market, lg)) for a, lg in cands]
         victim = max(range(len(cands)), key=lambda i: scores[i])
         act = self._send(
-            "adl", self.liq.adl, account, market, leg, cands, victim, account=account, market=market, leg=leg
+            "adl", self.adl.adl, account, market, leg, cands, victim, account=account, market=market, leg=leg
         )
         if act:
             self.metrics.adl_steps += 1

@@ -42,6 +42,18 @@ def bankruptcy_price(size: int, index: int, equity: int) -> int:
     return max(p, 0)
 
 
+def inverse_bankruptcy_price(size: int, index: int, equity: int) -> int:
+    """``|size| index / (|size| + sign(size) equity index)``: long rounded up, short down (0 if none)."""
+    sign = 1 if size > 0 else -1
+    t_num = sign * equity * index  # X36
+    t = -((-t_num) // ONE) if size < 0 else t_num // ONE  # long toward -inf, short toward +inf
+    denominator = abs(size) + t
+    if denominator <= 0:
+        return 0
+    num = abs(size) * index
+    return ceil_div(num, denominator) if size > 0 else num // denominator
+
+
 def adl_score(pnl: int, notional: int, equity: int) -> int:
     """``pnl * notional / equity`` rounded down, 0 unless pnl and equity are positive."""
     if pnl <= 0 or equity <= 0:

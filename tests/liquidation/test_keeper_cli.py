@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("script", "options"),
     [
-        ("liquidation_keeper", ["--network", "--account", "--dry-run", "--profitable-only", "--max-gas-gwei"]),
-        ("funding_keeper", ["--network", "--account", "--funding", "--market", "--book", "--dry-run"]),
+        ("liquidation_keeper", ["--network", "--account", "--adl", "--dry-run", "--profitable-only", "--max-gas-gwei"]),
+        ("funding_keeper", ["--network", "--account", "--funding", "--market", "--book", "--matcher-state"]),
     ],
 )
 def test_cli_help(script, options):

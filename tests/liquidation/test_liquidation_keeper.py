@@ -3,39 +3,18 @@ the keeper's safety switches (dry-run, gas cap, profitable-only)."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import LINEAR
-from liq_helpers import ONE, USDC, set_price, trade
+from liq_helpers import ONE, set_price
 
 from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 from offchain.liquidation.mirror import AccountMirror
-
-
-@pytest.fixture
-def book(l_stack, l_funded, accounts, vault, usdc, operator, admin, compliance, compliance_officer, far_future):
-    """Three longs at the same leverage (alice 10, carol 5, dave 2 ETH), one low-leverage long (eve)
-    and bob, the short market maker with 1m USDC."""
-    alice, bob, carol = l_funded
-    dave, eve = accounts[8], accounts[9]
-    for t in (dave, eve):
-        compliance.setAllowed(t, 1, far_future, sender=compliance_officer)
-        usdc.mint(t, 10**6 * USDC, sender=t)
-        usdc.approve(vault, 2**256 - 1, sender=t)
-    usdc.mint(admin, 50_000 * USDC, sender=admin)
-    usdc.approve(vault, 2**256 - 1, sender=admin)
-    vault.depositFor(l_stack.fund, usdc, 50_000 * USDC, sender=admin)
-    vault.deposit(usdc, 1_000_000 * USDC, sender=bob)
-    e = l_stack.engine
-    for who, size, margin in ((alice, 10, 1_100), (carol, 5, 550), (dave, 2, 220), (eve, 1, 1_000)):
-        vault.deposit(usdc, margin * USDC, sender=who)
-        trade(e, operator, LINEAR, bob, who, size * ONE, 2_000 * ONE)
-    return {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "eve": eve}
 
 
 def make_keeper(l_stack, vault, sender, **cfg) -> LiquidationKeeper:
     return LiquidationKeeper(
         engine=l_stack.engine,
         liq=l_stack.liq,
+        adl=l_stack.adl,
         vault=vault,
         registry=l_stack.registry,
         oracle=l_stack.oracle,
@@ -101,7 +80,7 @@ def test_dry_run_sends_nothing_and_gas_cap_holds(l_stack, book, vault, keeper, c
 def test_profitable_only_skips_when_gas_costs_more(l_stack, book, vault, keeper, chain, admin, usdc):
     set_price(l_stack, admin, 1_920 * ONE)
     k = make_keeper(l_stack, vault, keeper, profitable_only=True, native_price_x18=2_000 * ONE)
-    k.gas_price = lambda: 10**12  # 1000 gwei: 400k gas = 0.4 ETH = 800 USDC > any reward here
+    k.gas_price = lambda: 10**12  # 1000 gwei: 420k gas = 0.42 ETH = 840 USDC > any reward here
     k.sync(chain.blocks.head.number)
     k.step(chain.pending_timestamp)  # flags (no reward involved)
     chain.pending_timestamp += 31

@@ -67,3 +67,16 @@ def test_bankruptcy_price_leaves_account_at_or_above_zero(lm, size, long_, index
 @given(pnl=st.integers(-(10**24), 10**24), notional=st.integers(0, 10**26), equity=st.integers(-(10**24), 10**24))
 def test_adl_score(lm, pnl, notional, equity):
     assert lm.adlScore(pnl, notional, equity) == lref.adl_score(pnl, notional, equity)
+
+
+@given(size=st.integers(1, 10**24), long_=st.booleans(), index=prices, equity=st.integers(-(10**24), 10**24))
+def test_inverse_bankruptcy_price_leaves_account_at_or_above_zero(lm, size, long_, index, equity):
+    s = size if long_ else -size
+    p = lm.inverseBankruptcyPrice(s, index, equity)
+    assert p == lref.inverse_bankruptcy_price(s, index, equity)
+    if p > 0:
+        # equity after closing the whole leg at p (inverse value -size/price): equity + s (1/index - 1/p) >= 0
+        assert Fraction(equity) + Fraction(s * ONE) * (Fraction(1, index) - Fraction(1, p)) >= 0
+    else:  # no finite price: |size| + sign(size) equity index <= 0 (a long's loss beyond its coin value,
+        # or a short's equity beyond it), up to the rounding of the product
+        assert size + (1 if long_ else -1) * Fraction(equity * index, ONE) <= 1

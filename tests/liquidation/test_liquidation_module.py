@@ -7,7 +7,7 @@ from __future__ import annotations
 import ape
 import pytest
 from conftest import LINEAR
-from liq_helpers import ONE, USDC, set_price, trade
+from liq_helpers import ONE, USDC, revert_name, set_price, trade
 
 from offchain import roles
 from offchain.liquidation import reference as ref
@@ -250,38 +250,39 @@ def test_fund_short_of_cover_reverts_then_adl(l_stack, opened, usdc, keeper, adm
     set_price(l_stack, admin, 1_800 * ONE)
     t = liq.flag(alice, usdc, sender=keeper).timestamp
     chain.pending_timestamp = t + 30
-    with ape.reverts(e.PerpEngineInsufficientMargin):  # the fund cannot even take the position
-        liq.forceClose(alice, LINEAR, 0, sender=keeper)
+    chain.mine()  # the eth_call checks below run at the latest block's time
+    # the fund cannot even take the position
+    assert revert_name(liq, "forceClose", alice, LINEAR, 0, sender=keeper, also=[e]) == "PerpEngineInsufficientMargin"
     # gate: alice is under water at the index
     e.pokeNegativeEquity(alice, usdc, sender=keeper)
     assert e.negativeEquityCount(usdc) == 1
-    with ape.reverts(vault.VaultWithdrawalNotAllowed):
-        vault.withdraw(usdc, USDC, sender=bob)
+    assert revert_name(vault, "withdraw", usdc, USDC, sender=bob) == "VaultWithdrawalNotAllowed"
     # the shorts: bob (net -5) and carol (-5); candidates sorted by (address, leg)
     cands = sorted([(str(bob), 0), (str(carol), 0)], key=lambda c: (int(c[0], 16), c[1]))
-    scores = {a: liq.adlScore(a, LINEAR, 0) for a, _ in cands}
+    scores = {a: l_stack.adl.adlScore(a, LINEAR, 0) for a, _ in cands}
     top = max(scores, key=scores.get)
     low = min(scores, key=scores.get)
     assert scores[top] > scores[low] > 0
     top_i = [a for a, _ in cands].index(top)
     low_i = 1 - top_i
-    with ape.reverts(liq.LiquidationAdlNotTopRanked):
-        liq.adl(alice, LINEAR, 0, cands, low_i, sender=keeper)
-    with ape.reverts(liq.LiquidationAdlBadRanking):  # incomplete: leaves a short out
-        liq.adl(alice, LINEAR, 0, [cands[top_i]], 0, sender=keeper)
-    with ape.reverts(liq.LiquidationAdlBadRanking):  # unsorted
-        liq.adl(alice, LINEAR, 0, list(reversed(cands)), low_i, sender=keeper)
+    adl = l_stack.adl
+    assert revert_name(adl, "adl", alice, LINEAR, 0, cands, low_i, sender=keeper) == "AdlRankingNotTopRanked"
+    # incomplete: leaves a short out
+    assert revert_name(adl, "adl", alice, LINEAR, 0, [cands[top_i]], 0, sender=keeper) == "AdlRankingBadRanking"
+    # unsorted
+    unsorted = list(reversed(cands))
+    assert revert_name(adl, "adl", alice, LINEAR, 0, unsorted, low_i, sender=keeper) == "AdlRankingBadRanking"
     eq = e.equity(alice, usdc)
     pb = ref.bankruptcy_price(10 * ONE, 1_800 * ONE, eq)
     top_size = -e.positionOf(top, LINEAR, 0).size
-    tx = liq.adl(alice, LINEAR, 0, cands, top_i, sender=keeper)
-    ev = next(iter(liq.AdlStep.from_receipt(tx)))
+    tx = l_stack.adl.adl(alice, LINEAR, 0, cands, top_i, sender=keeper)
+    ev = next(iter(l_stack.adl.AdlStep.from_receipt(tx)))
     assert (ev.victim, ev.priceX18, ev.deltaX18) == (top, pb, -min(10 * ONE, top_size))
     while e.positionOf(alice, LINEAR, 0).size != 0:
         rest = [(a, lg) for a, lg in cands if e.positionOf(a, LINEAR, 0).size < 0]
-        sc = [liq.adlScore(a, LINEAR, 0) for a, _ in rest]
-        tx = liq.adl(alice, LINEAR, 0, rest, sc.index(max(sc)), sender=keeper)
-        assert next(iter(liq.AdlStep.from_receipt(tx))).priceX18 == pb  # invariant over partial steps
+        sc = [l_stack.adl.adlScore(a, LINEAR, 0) for a, _ in rest]
+        tx = l_stack.adl.adl(alice, LINEAR, 0, rest, sc.index(max(sc)), sender=keeper)
+        assert next(iter(l_stack.adl.AdlStep.from_receipt(tx))).priceX18 == pb  # invariant over partial steps
     assert e.equity(alice, usdc) >= 0  # P11: nobody left negative
     assert e.negativeEquityCount(usdc) == 0  # gate lifted
     vault.withdraw(usdc, USDC, sender=bob)
@@ -293,9 +294,9 @@ def test_adl_not_allowed_while_fund_can_pay(l_stack, opened, usdc, keeper, admin
     set_price(l_stack, admin, 1_800 * ONE)
     t = liq.flag(alice, usdc, sender=keeper).timestamp
     chain.pending_timestamp = t + 30
+    chain.mine()
     cands = sorted([(str(bob), 0), (str(carol), 0)], key=lambda c: int(c[0], 16))
-    with ape.reverts(liq.LiquidationAdlNotNeeded):
-        liq.adl(alice, LINEAR, 0, cands, 0, sender=keeper)
+    assert revert_name(l_stack.adl, "adl", alice, LINEAR, 0, cands, 0, sender=keeper) == "AdlModuleNotNeeded"
 
 
 def test_privileged_entry_points_and_governance(l_stack, opened, usdc, stranger, admin, acl):

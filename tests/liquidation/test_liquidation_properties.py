@@ -9,7 +9,7 @@ import random
 import ape
 import pytest
 from conftest import INVERSE, LINEAR
-from liq_helpers import ONE, USDC, set_price, trade
+from liq_helpers import ONE, USDC, set_price, static_revert, trade
 
 from offchain.liquidation import reference as ref
 
@@ -59,18 +59,18 @@ def test_fund_never_negative_and_bad_debt_resolved(
             return
         t = liq.flag(alice, usdc, sender=keeper).timestamp
         chain.pending_timestamp = t + 30
+        chain.mine()  # static_revert runs at the latest block's time
         for _ in range(12):
             if e.positionOf(alice, LINEAR, 0).size == 0 or liq.flaggedAt(alice, usdc) == 0:
                 break
             ledger_before = e.unsettledX18(fund, usdc)
-            try:
-                tx = liq.forceClose(alice, LINEAR, 0, sender=keeper)
-            except ape.exceptions.ContractLogicError:
+            if static_revert(liq, "forceClose", alice, LINEAR, 0, sender=keeper) is not None:
                 cands = sorted([(str(bob), 0), (str(carol), 0)], key=lambda c: int(c[0], 16))
                 cands = [c for c in cands if e.positionOf(c[0], LINEAR, 0).size < 0]
-                scores = [liq.adlScore(a, LINEAR, 0) for a, _ in cands]
-                liq.adl(alice, LINEAR, 0, cands, scores.index(max(scores)), sender=keeper)
+                scores = [l_stack.adl.adlScore(a, LINEAR, 0) for a, _ in cands]
+                l_stack.adl.adl(alice, LINEAR, 0, cands, scores.index(max(scores)), sender=keeper)
                 continue
+            tx = liq.forceClose(alice, LINEAR, 0, sender=keeper)
             covered = sum(x.amountX18 for x in liq.BadDebtCovered.from_receipt(tx))
             assert e.unsettledX18(fund, usdc) == ledger_before - covered  # P10
             assert fund.available(usdc) >= 0 and e.equity(fund, usdc) >= 0
@@ -106,6 +106,6 @@ def test_flat_account_cannot_be_adl_victim(l_stack, l_funded, vault, usdc, opera
     cands = sorted([(str(bob), 0), (str(carol), 0), (str(stranger), 0)], key=lambda c: int(c[0], 16))
     flat_i = [a for a, _ in cands].index(str(stranger))
     eq_stranger = l_stack.engine.equity(stranger, usdc)
-    with ape.reverts(liq.LiquidationAdlBadRanking):
-        liq.adl(alice, LINEAR, 0, cands, flat_i, sender=keeper)
+    with ape.reverts(l_stack.adl.AdlRankingBadRanking):
+        l_stack.adl.adl(alice, LINEAR, 0, cands, flat_i, sender=keeper)
     assert l_stack.engine.equity(stranger, usdc) == eq_stranger
