@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import revert_traces
 from hypothesis import HealthCheck, settings
 
 from offchain import roles
@@ -22,6 +23,10 @@ settings.register_profile("ci", max_examples=20, stateful_step_count=25, derando
 settings.register_profile("nightly", max_examples=500, stateful_step_count=100, **_COMMON)
 settings.register_profile("dev", max_examples=5, stateful_step_count=10, derandomize=True, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    revert_traces.install()  # expected reverts skip ape-foundry's call-trace printing (see the module)
 
 USDC_CAP_X18 = 10**9 * 10**18  # 1bn USDC
 
