@@ -28,6 +28,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def pytest_configure(config: pytest.Config) -> None:
     revert_traces.install()  # expected reverts skip ape-foundry's call-trace printing (see the module)
 
+
 USDC_CAP_X18 = 10**9 * 10**18  # 1bn USDC
 
 

@@ -47,8 +47,7 @@ def install() -> bool:
     source = inspect.getsource(original) if original is not None else ""
     if "ContractLogicError(base_err=exception, revert_message=revert_message, **kwargs)" not in source:
         raise RuntimeError(
-            "ape-foundry's _handle_execution_reverted changed shape; update tests/revert_traces.py "
-            f"or run with {ENV}=1"
+            f"ape-foundry's _handle_execution_reverted changed shape; update tests/revert_traces.py or run with {ENV}=1"
         )
     FoundryProvider._handle_execution_reverted = _quiet_handle_execution_reverted
     return True
