@@ -178,7 +178,7 @@ def check_against_reference(
     book.check_invariants()
     if book.levels() != levels:
         raise BenchmarkMismatch("final book differs from the reference book")
-    if {k: v for k, v in book.pos.items() if v} != positions:
+    if book.positions() != positions:
         raise BenchmarkMismatch("positions differ from the reference book")
 
 
