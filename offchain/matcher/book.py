@@ -6,7 +6,8 @@ order struct are handled by :mod:`offchain.matcher.engine` before an order reach
 :meth:`MarketBook.place`.
 
 Layout. Each side is ``(keys, levels, index)``: ``keys`` is an ascending list of level keys with the
-best level first, ``levels`` the level lists in the same order and ``index`` maps a key to its level.
+best level first, ``levels`` the level lists in the same order and ``index`` maps a level's price
+(positive on both sides) to its level.
 Asks use ``key = price``; bids use ``key = -price``, so both sides share one matching routine ("an
 incoming order crosses a level when ``key <= limit_key``", and an order rests at ``key = -limit_key``).
 A level is a list ``[total, cap, rec, rec, ...]``: the live size, the list length above which a
@@ -93,6 +94,8 @@ _live = itemgetter(REMAINING)
 LEGS_PER_TRADER = 4  # pos_key = trader * 4 + leg (legs 0..2)
 MAX_TRADER = 2**24 - 1  # trader ids index a dense positions list: the engine assigns them 0, 1, 2, ...
 F_NO_REST = F_IOC | F_FOK
+# The hot loops write these values as literals (a literal is cheaper than a module global in CPython).
+assert (EV_ACCEPTED, EV_FILL, EV_CANCELLED, EV_DEPTH, F_IOC, LEGS_PER_TRADER) == (0, 2, 3, 5, 4, 4)
 
 Side = tuple[list[int], list[list], dict[int, list]]
 
@@ -158,20 +161,20 @@ class MarketBook:
                 rec[3] = 0
                 lvl = rec[7]
                 tot = lvl[0] - rem
-                out.append((EV_CANCELLED, oid, rem, trader))
+                out.append((3, oid, rem, trader))  # 3: EV_CANCELLED
                 if tot:
                     lvl[0] = tot
                     if len(lvl) > lvl[1]:
                         lvl[2:] = filter(_live, lvl[2:])
                         lvl[1] = 4 * len(lvl) + COMPACT_MIN - 6
-                    out.append((EV_DEPTH, rec[4], rec[2], tot))
+                    out.append((5, rec[4], rec[2], tot))  # 5: EV_DEPTH
                     continue
                 price = rec[2]
                 if rec[4]:
                     i = bisect_left(bkeys, -price)
                     del bkeys[i]
                     del blevels[i]
-                    del bindex[-price]
+                    del bindex[price]
                 else:
                     i = bisect_left(akeys, price)
                     del akeys[i]
@@ -179,11 +182,11 @@ class MarketBook:
                     del aindex[price]
                 out.append((EV_DEPTH, rec[4], price, 0))
                 continue
-            if flags and flags != F_IOC:
+            if flags and flags != 4:  # 4: F_IOC
                 qty = self._admit(oid, trader, is_buy, price, qty, flags, leg)
                 if not qty:
                     continue
-            out.append((EV_ACCEPTED, oid, qty))
+            out.append((0, oid, qty))  # 0: EV_ACCEPTED
             if is_buy:
                 if akeys and akeys[0] <= price:
                     qty = take(oid, trader, True, price, qty, leg)  # now the remainder
@@ -199,13 +202,13 @@ class MarketBook:
                     continue
                 flags &= F_REDUCE_ONLY  # what a resting record keeps of its flags
             if is_buy:
-                lvl = bindex.get(-price)
+                lvl = bindex.get(price)
                 if lvl is None:
                     i = bisect_left(bkeys, -price)
                     bkeys.insert(i, -price)
                     lvl = [0, COMPACT_MIN + 2]
                     blevels.insert(i, lvl)
-                    bindex[-price] = lvl
+                    bindex[price] = lvl
             else:
                 lvl = aindex.get(price)
                 if lvl is None:
@@ -219,7 +222,7 @@ class MarketBook:
             lvl.append(rec)
             tot = lvl[0] + qty
             lvl[0] = tot
-            out.append((EV_DEPTH, is_buy, price, tot))
+            out.append((5, is_buy, price, tot))  # 5: EV_DEPTH
 
     def _take(self, oid: int, trader: int, is_buy: bool, lim: int, qty: int, leg: int) -> int:
         """Match an accepted order against the opposite side up to limit key ``lim``; returns the remainder."""
@@ -231,6 +234,7 @@ class MarketBook:
         rem = qty
         while True:
             k = okeys[0]
+            px = k if is_buy else -k
             lvl = olevels[0]
             tot = lvl[0]
             i = 2
@@ -249,8 +253,8 @@ class MarketBook:
                     if tot:
                         continue
                     break
-                mkey = m[6]
                 if m[5]:
+                    mkey = m[6]
                     p = pos[mkey] if mkey < len(pos) else 0
                     room = p if is_buy else -p
                     if room < mrem:
@@ -267,37 +271,42 @@ class MarketBook:
                         mrem = m[3] = room
                         out.append((EV_REDUCED, m[0], room, R_RO_SHRUNK))
                 if mrem > rem:  # the maker stays, partially filled; the taker is done
-                    f = rem
                     mrem -= rem
                     m[3] = mrem
+                    tot -= rem
+                    try:
+                        if is_buy:
+                            pos[m[6]] -= rem
+                        else:
+                            pos[m[6]] += rem
+                    except IndexError:  # the maker's first trade: grow the positions list
+                        self._add_position(m[6], -rem if is_buy else rem)
+                    out.append((2, m[0], oid, px, rem, mrem, 0))  # 2: EV_FILL
                     rem = 0
-                else:  # the maker is filled entirely
-                    f = mrem
-                    rem -= mrem
-                    mrem = 0
-                    i += 1
-                    del orders[m[0]]
-                tot -= f
+                    break
+                rem -= mrem  # the maker is filled entirely
+                tot -= mrem
+                del orders[m[0]]
+                i += 1
                 try:
                     if is_buy:
-                        pos[mkey] -= f
+                        pos[m[6]] -= mrem
                     else:
-                        pos[mkey] += f
-                except IndexError:  # the maker's first trade: grow the positions list
-                    pos.extend([0] * (mkey + 1 - len(pos)))
-                    pos[mkey] = -f if is_buy else f
-                out.append((EV_FILL, m[0], oid, m[2], f, mrem, rem))
+                        pos[m[6]] += mrem
+                except IndexError:
+                    self._add_position(m[6], -mrem if is_buy else mrem)
+                out.append((2, m[0], oid, px, mrem, 0, rem))  # 2: EV_FILL
                 if not rem or not tot:
                     break
             if tot:  # then rem == 0: the taker is done and this level stays
                 lvl[0] = tot
                 del lvl[2:i]
-                out.append((EV_DEPTH, maker_side_is_bid, k if is_buy else -k, tot))
+                out.append((5, maker_side_is_bid, px, tot))  # 5: EV_DEPTH
                 break
             del okeys[0]
             del olevels[0]
-            del oindex[k]
-            out.append((EV_DEPTH, maker_side_is_bid, k if is_buy else -k, 0))
+            del oindex[px]
+            out.append((5, maker_side_is_bid, px, 0))  # 5: EV_DEPTH
             if not rem or not okeys or okeys[0] > lim:
                 break
         filled = qty - rem
@@ -413,7 +422,7 @@ class MarketBook:
             assert keys == sorted(keys) and len(set(keys)) == len(keys), "level keys not sorted/unique"
             assert len(keys) == len(levels) == len(index), "level index mismatch"
             for k, lvl in zip(keys, levels, strict=True):
-                assert index.get(k) is lvl, "level index mismatch"
+                assert index.get(sign * k) is lvl, "level index mismatch"
                 recs = [m for m in lvl[2:] if m[3]]
                 assert lvl[0] == sum(m[3] for m in recs) > 0, f"level {sign * k} total mismatch"
                 assert lvl[1] >= COMPACT_MIN + 2, f"level {sign * k} compaction cap below the minimum"
@@ -438,13 +447,13 @@ class MarketBook:
             oid, trader, price, rem, is_buy, reduce_only, pos_key = (int(x) for x in raw[:RECORD_FIELDS])
             keys, levels, index = book.bids if is_buy else book.asks
             k = -price if is_buy else price
-            lvl = index.get(k)
+            lvl = index.get(price)
             if lvl is None:
                 i = bisect_left(keys, k)
                 keys.insert(i, k)
                 lvl = [0, COMPACT_MIN + 2]
                 levels.insert(i, lvl)
-                index[k] = lvl
+                index[price] = lvl
             rec = [oid, trader, price, rem, bool(is_buy), reduce_only, pos_key, lvl]
             lvl.append(rec)
             lvl[0] += rem
