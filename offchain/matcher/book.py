@@ -309,9 +309,15 @@ class MarketBook:
             out.append((5, maker_side_is_bid, px, 0))  # 5: EV_DEPTH
             if not rem or not okeys or okeys[0] > lim:
                 break
-        filled = qty - rem
-        if filled:  # the taker's position, once per order (no maker of the same trader can fill: STP)
-            self._add_position(trader * LEGS_PER_TRADER + leg, filled if is_buy else -filled)
+        if rem != qty:  # the taker's position, once per order (no maker of the same trader can fill: STP)
+            key = trader * 4 + leg  # 4: LEGS_PER_TRADER
+            try:
+                if is_buy:
+                    pos[key] += qty - rem
+                else:
+                    pos[key] -= qty - rem
+            except IndexError:
+                self._add_position(key, qty - rem if is_buy else rem - qty)
         return rem
 
     def _admit(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> int:
