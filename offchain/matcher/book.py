@@ -15,7 +15,10 @@ cancel compacts it, then order records in time order. A level exists exactly whi
 positive.
 
 Order records are lists ``[oid, trader, price, remaining, is_buy, reduce_only, pos_key, level]``
-(``level`` is the record's own level list, so a cancel touches no index but ``orders``). A cancel
+(``level`` is the record's own level list, so a cancel touches no index but ``orders``). A level
+and its records reference each other while the level exists; a level that empties is cleared,
+so the book leaves no cyclic garbage behind and a long-running matcher can run with the cyclic
+GC disabled (the benchmark does; ``tests/matcher/test_book.py`` checks that nothing is left). A cancel
 sets ``remaining`` to 0 and leaves the record in its level ("lazy deletion"); the match loop skips
 dead records and removes everything it consumed from the front of the level with one slice
 deletion. A cancel that finds its level longer than ``cap`` compacts it (drops the dead records)
@@ -180,6 +183,7 @@ class MarketBook:
                     del akeys[i]
                     del alevels[i]
                     del aindex[price]
+                lvl.clear()  # its dead records point back at it: no cycle left for the GC
                 out.append((EV_DEPTH, rec[4], price, 0))
                 continue
             if flags and flags != 4:  # 4: F_IOC
@@ -306,6 +310,7 @@ class MarketBook:
             del okeys[0]
             del olevels[0]
             del oindex[px]
+            lvl.clear()  # consumed and dead records point back at it: no cycle left for the GC
             out.append((5, maker_side_is_bid, px, 0))  # 5: EV_DEPTH
             if not rem or not okeys or okeys[0] > lim:
                 break
