@@ -82,8 +82,8 @@ def test_snapshot_round_trip_continues_identically(flow):
         _apply(restored, op, oid)
     assert straight.out == restored.out
     assert straight.levels() == restored.levels()
-    nonzero = {k: v for k, v in straight.pos.items() if v}
-    assert nonzero == {k: v for k, v in restored.pos.items() if v}
+    nonzero = straight.positions()
+    assert nonzero == restored.positions()
 
 
 @given(st.lists(st.one_of(place_op, place_op, cancel_op), min_size=1, max_size=80))
