@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 TEST_ARGS ?=
 
-.PHONY: help setup test demo gas bench lint audit clean
+.PHONY: help setup test demo gas bench lint audit clean mutants gas-snapshot
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -68,3 +68,6 @@ audit: setup $(AUDIT_VENV)/.installed ## slither static analysis through the rep
 
 clean: ## remove build outputs (keeps venv and node_modules)
 	rm -rf .build .cache crytic-export
+
+mutants: setup ## test the tests: apply deliberate contract bugs one at a time (prints mutants killed=k total=n)
+	$(BIN)/python tools/mutants.py
