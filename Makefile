@@ -71,3 +71,6 @@ clean: ## remove build outputs (keeps venv and node_modules)
 
 mutants: setup ## test the tests: apply deliberate contract bugs one at a time (prints mutants killed=k total=n)
 	$(BIN)/python tools/mutants.py
+
+gas-snapshot: setup ## rewrite audit/gas-snapshot.json from the full `make gas` registry (after intended gas changes)
+	$(BIN)/python tools/gas_snapshot.py --update

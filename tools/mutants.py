@@ -260,14 +260,14 @@ def compile_copy(root: Path) -> bool:
     return proc.returncode == 0
 
 
-def run_tests(root: Path, tests: tuple[str, ...]) -> int:
-    """pytest's exit code for ``tests`` in the copy (stop at the first failure)."""
+def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[int, str]:
+    """pytest's exit code and output tail for ``tests`` in the copy (stop at the first failure)."""
     cmd = [str(REPO / ".venv" / "bin" / "ape"), "test", *tests, "-x", "-q", "-p", "no:cacheprovider"]
     proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True)
     LOG.debug("%s\n%s", " ".join(cmd), proc.stdout[-2000:])
     if proc.returncode not in (0, 1):
         LOG.error("pytest exit %d:\n%s", proc.returncode, (proc.stdout + proc.stderr)[-3000:])
-    return proc.returncode
+    return proc.returncode, (proc.stdout + proc.stderr)[-4000:]
 
 
 def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
@@ -288,8 +288,9 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
         if baseline:
             every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
             LOG.info("baseline: %d targeted tests on the unmodified contracts", len(every))
-            code = run_tests(root, every)
+            code, output = run_tests(root, every)
             if code != 0:
+                print(output, file=sys.stderr)
                 print(f"baseline failed (pytest exit {code}): fix the suite before testing it", file=sys.stderr)
                 return 2
         killed = 0
@@ -303,7 +304,7 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
                 if not compile_copy(root):
                     status, errors = "ERROR (does not compile)", errors + 1
                 else:
-                    code = run_tests(root, m.tests)
+                    code, _ = run_tests(root, m.tests)
                     if code == 1:
                         status, killed = "killed", killed + 1
                     elif code == 0:
