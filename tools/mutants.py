@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -246,10 +247,32 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
-def compile_copy(root: Path) -> bool:
-    """Force-compile the copy (libraries are inlined, so dependants must be rebuilt); True on success."""
+IMPORT = re.compile(r'^\s*import\s+[^;]*?["\']([^"\']+)["\']\s*;', re.MULTILINE)
+
+
+def dependants(root: Path, path: str) -> list[str]:
+    """``path`` and every contract file that imports it, directly or transitively (repo-relative)."""
+    contracts = root / "contracts"
+    imports: dict[str, set[str]] = {}
+    for sol in contracts.rglob("*.sol"):
+        rel = str(sol.relative_to(root))
+        for target in IMPORT.findall(sol.read_text()):
+            if target.startswith("."):
+                imports.setdefault(str((sol.parent / target).resolve().relative_to(root.resolve())), set()).add(rel)
+    found = {path}
+    frontier = [path]
+    while frontier:
+        for user in imports.get(frontier.pop(), set()):
+            if user not in found:
+                found.add(user)
+                frontier.append(user)
+    return sorted(found)
+
+
+def compile_copy(root: Path, files: list[str] | None = None) -> bool:
+    """Compile the copy (``files`` only, forced: libraries are inlined, so dependants must be rebuilt)."""
     proc = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "ape"), "compile", "-f"],
+        [str(REPO / ".venv" / "bin" / "ape"), "compile", *(files or []), "-f"],
         cwd=root,
         env=_env(root),
         capture_output=True,
@@ -282,9 +305,11 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
     root.mkdir()
     try:
         make_copy(root)
-        if not compile_copy(root):
+        if not (REPO / ".build").is_dir() and not compile_copy(root):
             print("the unmodified copy does not compile", file=sys.stderr)
             return 2
+        pristine_build = tmp / "build-pristine"
+        shutil.copytree(root / ".build", pristine_build)
         if baseline:
             every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
             LOG.info("baseline: %d targeted tests on the unmodified contracts", len(every))
@@ -301,7 +326,7 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
             started = time.monotonic()
             try:
                 path.write_text(pristine.replace(m.original, m.replacement, 1))
-                if not compile_copy(root):
+                if not compile_copy(root, dependants(root, m.path)):
                     status, errors = "ERROR (does not compile)", errors + 1
                 else:
                     code, _ = run_tests(root, m.tests)
@@ -312,7 +337,9 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
                     else:
                         status, errors = f"ERROR (pytest exit {code})", errors + 1
             finally:
-                path.write_text(pristine)
+                path.write_text(pristine)  # source and artifacts back to the unmodified state
+                shutil.rmtree(root / ".build")
+                shutil.copytree(pristine_build, root / ".build")
             print(f"mutant {m.name:<40} {status:<10} {time.monotonic() - started:6.1f}s  {m.path}", flush=True)
         print(f"mutants killed={killed} total={len(mutants)}" + (f" errors={errors}" if errors else ""))
         return 0 if killed == len(mutants) else 1

@@ -59,7 +59,7 @@ def _settings() -> settings:
         return settings()
     if os.environ.get("AUDIT_MACHINE_DEBUG"):  # no shrinking: fail fast while developing
         return settings(max_examples=5, stateful_step_count=15, phases=[Phase.generate], print_blob=True)
-    return settings(max_examples=4, stateful_step_count=20)
+    return settings(max_examples=4, stateful_step_count=12)
 
 
 def _key(account) -> bytes:
@@ -118,7 +118,7 @@ def test_protocol_machine(project, chain, accounts):
     usdc.approve(vault, FUND_SEED, sender=admin)
     vault.depositFor(fund, usdc, FUND_SEED, sender=admin)
     domain = domain_of(settlement, chain.chain_id)
-    holders = [*traders, fund, treasury, engine, admin]
+    holders = [*traders, fund, treasury, engine]
 
     def balance(who) -> int:
         return vault.balances(who, usdc)
@@ -171,7 +171,7 @@ def test_protocol_machine(project, chain, accounts):
                 settlement.lastBatchId(),
                 tuple(size_of(t) for t in traders),
                 tuple(balance(h) for h in holders),
-                tuple(settlement.orderState(_tuple(o))[1] for o in self.ghost.orders[-6:]),
+                tuple(settlement.orderState(_tuple(o))[1] for o in self.ghost.orders[-2:]),
             )
 
         # ------------------------------------------------------------ rules
@@ -347,13 +347,14 @@ def test_protocol_machine(project, chain, accounts):
             assert usdc.balanceOf(vault) * SCALE == total  # P1 (no donations here)
             assert total == sum(balance(h) for h in holders)
             s = engine.marketStates(MARKET)
-            parties = (*traders, fund, treasury)
-            identity = sum(engine.unsettledX18(p, usdc) for p in parties) + engine.feePoolX18(usdc)
-            identity += s.fundingPoolX18 - sum(engine.positionOf(p, MARKET, 0).openValueX18 for p in parties)
+            parties = (*traders, fund)
+            positions = [engine.positionOf(p, MARKET, 0) for p in parties]  # the treasury never trades
+            identity = sum(engine.unsettledX18(p, usdc) for p in (*parties, treasury)) + engine.feePoolX18(usdc)
+            identity += s.fundingPoolX18 - sum(p.openValueX18 for p in positions)
             assert balance(engine) == identity  # P1/P3: every trade, fee and funding flow is zero-sum
             assert s.fundingPoolX18 * ONE - s.fundingWeightX36 >= 0  # P5: the funding pool covers every claim
             assert s.longOpenInterestX18 == s.shortOpenInterestX18  # P4
-            assert sum(size_of(h) for h in (*traders, fund)) == 0
+            assert sum(p.size for p in positions) == 0
             assert engine.equity(fund, usdc) >= 0  # P10
 
         # ------------------------------------------------------------ teardown: P2
