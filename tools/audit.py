@@ -53,6 +53,17 @@ def load_triage(path: Path) -> Triage:
     return triage
 
 
+def _contracts_of(element: dict) -> set[str]:
+    """Names of the contracts enclosing a finding element (walks parent -> parent, e.g. local -> function)."""
+    found = {element["name"]} if element.get("type") == "contract" else set()
+    node = element.get("type_specific_fields", {}).get("parent")
+    while node:
+        if node.get("type") == "contract":
+            found.add(node["name"])
+        node = node.get("type_specific_fields", {}).get("parent")
+    return found
+
+
 def justification_for(triage: Triage, check: str, contracts: set[str], description: str) -> str | None:
     """The justification accepting this finding, if any."""
     for contract in sorted(contracts):
@@ -82,12 +93,7 @@ def run(triage_path: Path) -> int:
     failing = 0
     findings = [r for results in slither.run_detectors() for r in results]
     for finding in findings:
-        contracts = {
-            e["type_specific_fields"]["parent"]["name"]
-            for e in finding["elements"]
-            if e.get("type_specific_fields", {}).get("parent", {}).get("type") == "contract"
-        }
-        contracts |= {e["name"] for e in finding["elements"] if e["type"] == "contract"}
+        contracts = {name for e in finding["elements"] for name in _contracts_of(e)}
         justified = justification_for(triage, finding["check"], contracts, finding["description"])
         impact = finding["impact"]
         status = "triaged" if justified else ("FAIL" if impact in ("High", "Medium") else "note")

@@ -311,13 +311,16 @@ def run(mutants: tuple[Mutant, ...], baseline: bool, keep: bool) -> int:
         pristine_build = tmp / "build-pristine"
         shutil.copytree(root / ".build", pristine_build)
         if baseline:
-            every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
-            LOG.info("baseline: %d targeted tests on the unmodified contracts", len(every))
-            code, output = run_tests(root, every)
-            if code != 0:
-                print(output, file=sys.stderr)
-                print(f"baseline failed (pytest exit {code}): fix the suite before testing it", file=sys.stderr)
-                return 2
+            groups: dict[str, list[str]] = {}
+            for t in dict.fromkeys(t for m in mutants for t in m.tests):
+                groups.setdefault(t.split("::")[0].rsplit("/", 1)[0], []).append(t)
+            for group, tests in groups.items():  # one session per test directory, as the suite runs them
+                LOG.info("baseline: %d targeted tests in %s on the unmodified contracts", len(tests), group)
+                code, output = run_tests(root, tuple(tests))
+                if code != 0:
+                    print(output, file=sys.stderr)
+                    print(f"baseline failed in {group} (pytest exit {code}): fix the suite first", file=sys.stderr)
+                    return 2
         killed = 0
         errors = 0
         for m in mutants:
