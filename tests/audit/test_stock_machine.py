@@ -42,7 +42,7 @@ STATS: dict[str, int] = {}
 def _settings() -> settings:
     if os.environ.get("HYPOTHESIS_PROFILE") == "nightly":
         return settings()
-    return settings(max_examples=4, stateful_step_count=15)
+    return settings(max_examples=3, stateful_step_count=12)
 
 
 @dataclass
