@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 SNAPSHOT = REPO / "audit" / "gas-snapshot.json"
 TOLERANCE = 0.05
 NETWORK = "ethereum:local:foundry"
+ACCEPTANCE_TIMEOUT = 300
 LOG = logging.getLogger("gas-snapshot")
 
 
@@ -68,7 +69,10 @@ def measure_all() -> list[tuple[str, int]]:
 
     from offchain.gas import collect
 
-    with networks.parse_network_choice(NETWORK):
+    with networks.parse_network_choice(NETWORK, provider_settings={"request_timeout": ACCEPTANCE_TIMEOUT}) as provider:
+        # A 100-fill settlement batch can take longer than the local network's 20 s receipt timeout on
+        # a loaded machine; this process only talks to its own anvil, so wait longer.
+        type(provider.network).transaction_acceptance_timeout = property(lambda _self: ACCEPTANCE_TIMEOUT)
         return collect(project, accounts.test_accounts, log=LOG.info)
 
 

@@ -59,7 +59,7 @@ def _settings() -> settings:
         return settings()
     if os.environ.get("AUDIT_MACHINE_DEBUG"):  # no shrinking: fail fast while developing
         return settings(max_examples=5, stateful_step_count=15, phases=[Phase.generate], print_blob=True)
-    return settings(max_examples=4, stateful_step_count=12)
+    return settings(max_examples=4, stateful_step_count=10)
 
 
 def _key(account) -> bytes:
@@ -252,6 +252,22 @@ def test_protocol_machine(project, chain, accounts):
         def liquidate(self, who, action):
             """Keeper actions on one account: flag, clear the flag, or force-close after the grace."""
             {"flag": self.flag, "clear": self.clear_flag, "force": self.force_close}[action](who)
+
+        @rule(
+            down=st.booleans(),
+            bps=st.sampled_from([300, 500, 800]),
+            wait=st.sampled_from([GRACE - 1, GRACE, GRACE + 1]),
+        )
+        def shock_and_liquidate(self, down, bps, wait):
+            """A sharp move, then every keeper step around the grace boundary (P8, P9, P10 on real cases)."""
+            self.move_price(-bps if down else bps)
+            for who in range(3):
+                self.flag(who)
+            chain.pending_timestamp += wait
+            chain.mine()
+            for who in range(3):
+                self.force_close(who)
+                self.clear_flag(who)
 
         def flag(self, who):
             t = traders[who]
