@@ -73,4 +73,4 @@ mutants: setup ## test the tests: apply deliberate contract bugs one at a time (
 	$(BIN)/python tools/mutants.py
 
 gas-snapshot: setup ## rewrite audit/gas-snapshot.json from the full `make gas` registry (after intended gas changes)
-	$(BIN)/python tools/gas_snapshot.py --update
+	$(BIN)/python tools/gas_snapshot.py --update --keep-going

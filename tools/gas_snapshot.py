@@ -63,17 +63,36 @@ def compare(
     return problems
 
 
-def measure_all() -> list[tuple[str, int]]:
-    """Every operation of the registry, on a fresh local chain."""
+def measure_all(keep_going: bool = False, only: list[str] | None = None) -> tuple[list[tuple[str, int]], list[str]]:
+    """Every operation of the registry on a fresh local chain, and the domains that failed.
+
+    Same measurements as offchain.gas.collect (core, then each domain module); with ``keep_going`` a
+    domain that fails is logged and skipped so the others are still measured.
+    """
     from ape import accounts, networks, project
 
-    from offchain.gas import collect
+    from offchain.domains import present_modules
+    from offchain.gas import DOMAIN_MODULES, measure_core
 
-    with networks.parse_network_choice(NETWORK, provider_settings={"request_timeout": ACCEPTANCE_TIMEOUT}) as provider:
+    settings = {"request_timeout": ACCEPTANCE_TIMEOUT}
+    with networks.parse_network_choice(NETWORK, provider_settings=settings) as provider:
         # A 100-fill settlement batch can take longer than the local network's 20 s receipt timeout on
         # a loaded machine; this process only talks to its own anvil, so wait longer.
         type(provider.network).transaction_acceptance_timeout = property(lambda _self: ACCEPTANCE_TIMEOUT)
-        return collect(project, accounts.test_accounts, log=LOG.info)
+        results = measure_core(project, accounts.test_accounts)
+        failed = []
+        for domain, module in present_modules(DOMAIN_MODULES):
+            if only and domain not in only:
+                continue
+            LOG.info("measuring %s ...", domain)
+            try:
+                results.extend(module.measure(project, accounts.test_accounts))
+            except Exception as exc:  # reported, and the run exits non-zero
+                if not keep_going:
+                    raise
+                LOG.error("domain %s failed: %s", domain, str(exc)[:300])
+                failed.append(domain)
+        return results, failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,12 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--update", action="store_true", help="measure everything and rewrite the snapshot")
     mode.add_argument("--check", action="store_true", help="measure everything and compare with the snapshot")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT, help="snapshot file")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="with --update: write what was measured even if a domain fails"
+    )
+    parser.add_argument(
+        "--domains", nargs="+", default=None, help="with --update: measure only these domains (plus core) and merge"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    measured = measure_all()
+    measured, failed = measure_all(keep_going=args.keep_going and args.update, only=args.domains)
     if args.update:
+        if args.domains:  # merge the re-measured domains into the existing snapshot
+            fresh = dict(measured)
+            measured = [(k, v) for k, v in load(args.snapshot).items() if k not in fresh] + measured
         ops = dump(measured, args.snapshot)
         print(f"gas snapshot: {len(ops)} operations written to {args.snapshot}")
+        if failed:
+            print(f"INCOMPLETE: domains not measured: {', '.join(failed)}; rerun `make gas-snapshot`")
+            return 1
         return 0
     problems = compare(load(args.snapshot), measured)
     for p in problems:

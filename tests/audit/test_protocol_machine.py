@@ -55,6 +55,9 @@ DT = st.one_of(st.sampled_from([1, 29, 30, 31, 8 * 3600 - 1, 8 * 3600, 8 * 3600 
 
 
 def _settings() -> settings:
+    if os.environ.get("AUDIT_MACHINE_EXAMPLES"):  # a bounded random run, e.g. "30x40" (examples x steps)
+        examples, steps = (int(x) for x in os.environ["AUDIT_MACHINE_EXAMPLES"].split("x"))
+        return settings(max_examples=examples, stateful_step_count=steps, derandomize=False)
     if os.environ.get("HYPOTHESIS_PROFILE") == "nightly":
         return settings()
     if os.environ.get("AUDIT_MACHINE_DEBUG"):  # no shrinking: fail fast while developing
