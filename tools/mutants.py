@@ -194,8 +194,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "funding-cap-ignored",
         "contracts/funding/FundingMath.sol",
-        "rateX18 = _clamp(rateX18, -cap, cap);\n    }",
-        "\n    }",
+        "int256 cap = maxRateX18.toInt256();",
+        "int256 cap = type(int128).max;",
         ("tests/funding/test_funding_module.py::test_caps_ramp_by_max_change_then_hold_at_max",),
     ),
     Mutant(

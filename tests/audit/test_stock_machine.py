@@ -82,7 +82,8 @@ def test_stock_machine(project, chain, admin, core, operator, keeper, traders):
         def setup(self) -> None:
             self.snap = chain.snapshot()
             self.model = Model()
-            self.attest(500)  # every example starts with a fresh reserve, so mints can succeed
+            self.attest(500)  # every example starts with a fresh reserve and some supply
+            self.mint(100)
 
         def teardown(self) -> None:
             if hasattr(self, "snap"):
