@@ -62,7 +62,7 @@ def _settings() -> settings:
         return settings()
     if os.environ.get("AUDIT_MACHINE_DEBUG"):  # no shrinking: fail fast while developing
         return settings(max_examples=5, stateful_step_count=15, phases=[Phase.generate], print_blob=True)
-    return settings(max_examples=4, stateful_step_count=10)
+    return settings(max_examples=3, stateful_step_count=10)
 
 
 def _key(account) -> bytes:
