@@ -15,7 +15,7 @@ TEST_ARGS ?=
 # Two pytest-xdist workers, each with its own anvil (foundry host: auto); TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
 
-.PHONY: help setup test demo gas bench lint audit clean
+.PHONY: help setup test demo gas bench lint audit clean mutants gas-snapshot
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -70,3 +70,9 @@ audit: setup $(AUDIT_VENV)/.installed ## slither static analysis through the rep
 
 clean: ## remove build outputs (keeps venv and node_modules)
 	rm -rf .build .cache crytic-export
+
+mutants: setup ## test the tests: apply deliberate contract bugs one at a time (prints mutants killed=k total=n)
+	$(BIN)/python tools/mutants.py
+
+gas-snapshot: setup ## rewrite audit/gas-snapshot.json from the full `make gas` registry (after intended gas changes)
+	$(BIN)/python tools/gas_snapshot.py --update --keep-going

@@ -33,12 +33,44 @@ def sources(root: Path) -> list[str]:
     return sorted(str(p.relative_to(REPO)) for p in root.rglob("*.sol") if "mocks" not in p.parts)
 
 
-def load_triage(path: Path) -> dict[tuple[str, str], str]:
-    """(detector, contract) -> justification."""
+Triage = dict[tuple[str, str], list[tuple[list[str], str]]]
+
+
+def load_triage(path: Path) -> Triage:
+    """(detector, contract) -> [(matches, justification)].
+
+    An entry with ``matches`` (a list of substrings such as ``"MedianOracle._recoverSigner("``) only
+    covers findings whose description contains one of them, so a new finding of the same detector
+    elsewhere in the contract is not silently accepted. Every entry needs a non-empty justification.
+    """
     if not path.exists():
         return {}
-    entries = json.loads(path.read_text())
-    return {(e["detector"], e["contract"]): e["justification"] for e in entries}
+    triage: Triage = {}
+    for e in json.loads(path.read_text()):
+        if not e.get("justification", "").strip():
+            raise ValueError(f"triage entry without a justification: {e}")
+        triage.setdefault((e["detector"], e["contract"]), []).append((list(e.get("matches", [])), e["justification"]))
+    return triage
+
+
+def _contracts_of(element: dict) -> set[str]:
+    """Names of the contracts enclosing a finding element (walks parent -> parent, e.g. local -> function)."""
+    found = {element["name"]} if element.get("type") == "contract" else set()
+    node = element.get("type_specific_fields", {}).get("parent")
+    while node:
+        if node.get("type") == "contract":
+            found.add(node["name"])
+        node = node.get("type_specific_fields", {}).get("parent")
+    return found
+
+
+def justification_for(triage: Triage, check: str, contracts: set[str], description: str) -> str | None:
+    """The justification accepting this finding, if any."""
+    for contract in sorted(contracts):
+        for matches, justification in triage.get((check, contract), []):
+            if not matches or any(m in description for m in matches):
+                return justification
+    return None
 
 
 def run(triage_path: Path) -> int:
@@ -61,18 +93,13 @@ def run(triage_path: Path) -> int:
     failing = 0
     findings = [r for results in slither.run_detectors() for r in results]
     for finding in findings:
-        contracts = {
-            e["type_specific_fields"]["parent"]["name"]
-            for e in finding["elements"]
-            if e.get("type_specific_fields", {}).get("parent", {}).get("type") == "contract"
-        }
-        contracts |= {e["name"] for e in finding["elements"] if e["type"] == "contract"}
-        justified = [triage[(finding["check"], c)] for c in contracts if (finding["check"], c) in triage]
+        contracts = {name for e in finding["elements"] for name in _contracts_of(e)}
+        justified = justification_for(triage, finding["check"], contracts, finding["description"])
         impact = finding["impact"]
         status = "triaged" if justified else ("FAIL" if impact in ("High", "Medium") else "note")
         print(f"[{status}] {impact} {finding['check']}: {finding['description'].strip()}")
         if justified:
-            print(f"          justification: {justified[0]}")
+            print(f"          justification: {justified}")
         elif status == "FAIL":
             failing += 1
     print(f"slither: {len(findings)} findings, {failing} unjustified high/medium")
@@ -85,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "--triage",
         type=Path,
         default=REPO / "audit" / "slither-triage.json",
-        help="JSON list of {detector, contract, justification} accepted findings",
+        help="JSON list of {detector, contract, [matches], justification} accepted findings",
     )
     args = parser.parse_args(argv)
     return run(args.triage)
