@@ -34,6 +34,15 @@ abstract contract PerpLedger {
         int256 fundingSnapshotX18;
     }
 
+    /// @dev Storage form of {Position}: size and basis share one slot (a fill of an existing position
+    /// reads and writes one slot, plus the funding snapshot only when the index moved). Writes are
+    /// SafeCast to int128 (1.7e20 units / collateral units: a revert, never a silent truncation).
+    struct PackedPosition {
+        int128 size;
+        int128 openValueX18;
+        int256 fundingSnapshotX18;
+    }
+
     /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
     /// so what open positions can still claim from the funding pool is `fundingWeight / 1e18`.
     struct MarketState {
@@ -51,9 +60,12 @@ abstract contract PerpLedger {
         bool inverse;
         uint256 priceX18;
         uint256 maxPositionX18;
+        bool strictLegs;
     }
 
     struct LegContext {
+        uint256 marketId;
+        bool hasMaintenance;
         bool inverse;
         uint256 priceX18;
         int256 fundingIndexX18;
@@ -68,6 +80,12 @@ abstract contract PerpLedger {
         bool riskIncreased;
     }
 
+    /// @dev What a margin check reads of each market, loaded once per call (fills of one batch share it).
+    struct MarginCache {
+        LegContext[] ctx;
+        uint256 count;
+    }
+
     struct AccountState {
         int256 equity;
         int256 pnl;
@@ -75,7 +93,7 @@ abstract contract PerpLedger {
         uint256 maintenanceReq;
     }
 
-    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => Position))) internal _positions;
+    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
     mapping(address account => mapping(address token => EnumerableSet.UintSet)) internal _openMarkets;
 
     /// @notice Whether an account trades a market in hedge mode.
@@ -110,7 +128,8 @@ abstract contract PerpLedger {
     /// @param leg 0 one-way, 1 hedge long, 2 hedge short.
     /// @return position The leg.
     function positionOf(address account, uint256 marketId, uint8 leg) external view returns (Position memory) {
-        return _positions[account][marketId][leg];
+        PackedPosition storage p = _positions[account][marketId][leg];
+        return Position(p.size, p.openValueX18, p.fundingSnapshotX18);
     }
 
     function _settleFunding(
@@ -118,7 +137,7 @@ abstract contract PerpLedger {
         uint256 marketId,
         address token,
         uint8 leg,
-        Position storage p,
+        PackedPosition storage p,
         MarketState storage ms
     ) internal {
         int256 index = ms.fundingIndexX18;
@@ -137,9 +156,12 @@ abstract contract PerpLedger {
         p.fundingSnapshotX18 = index;
     }
 
-    /// @dev Sets the new size after funding was settled (snapshot == index) and updates aggregates.
-    function _resize(MarketState storage ms, Position storage p, int256 oldSize, int256 newSize) internal {
-        p.size = newSize;
+    /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and
+    /// updates the market aggregates.
+    function _resize(MarketState storage ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
+        internal
+    {
+        (p.size, p.openValueX18) = (newSize.toInt128(), openValue.toInt128());
         ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
         if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
         else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
@@ -203,8 +225,9 @@ abstract contract PerpLedger {
         emit NegativeEquityFlagSet(account, token, negative, equityX18);
     }
 
-    function _addLeg(AccountState memory s, Position storage p, LegContext memory c) internal view {
+    function _addLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) internal view {
         int256 size = p.size;
+        if (size == 0) return;
         s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
             - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
         uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
@@ -212,27 +235,22 @@ abstract contract PerpLedger {
         if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
     }
 
-    /// @dev Updates the cost basis for a size change and returns the realised PnL (rounded down).
-    function _rebase(Trade memory t, Position storage p, int256 oldSize, int256 delta, int256 flow)
+    /// @dev The cost basis after a size change and the realised PnL (rounded down).
+    function _rebase(Trade memory t, int256 openValue, int256 oldSize, int256 delta, int256 flow)
         internal
-        returns (int256 realised)
+        pure
+        returns (int256 newOpenValue, int256 realised)
     {
-        int256 openValue = p.openValueX18;
-        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
-            p.openValueX18 = openValue + flow;
-            return 0;
-        }
+        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) return (openValue + flow, 0);
         uint256 absOld = SignedMath.abs(oldSize);
         uint256 absDelta = SignedMath.abs(delta);
         if (absDelta <= absOld) {
             int256 basis = PerpMath.basisShareUp(openValue, absDelta, absOld);
-            p.openValueX18 = openValue - basis;
-            return -flow - basis;
+            return (openValue - basis, -flow - basis);
         }
         // flip through zero: close the whole old position, open the remainder at the same price
         int256 closeFlow = PerpMath.valueUp(t.inverse, -oldSize, t.priceX18);
-        p.openValueX18 = flow - closeFlow;
-        return -closeFlow - openValue;
+        return (flow - closeFlow, -closeFlow - openValue);
     }
 
     function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) internal {
@@ -242,25 +260,48 @@ abstract contract PerpLedger {
                 revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
             }
         } else if (oldSize != 0 && newSize == 0) {
-            mapping(uint8 => Position) storage legs = _positions[account][marketId];
+            mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
             if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
                 set.remove(marketId);
             }
         }
     }
 
+    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
+    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
+    /// slots are cleared by {_clearTouch} before the call returns.
     function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
         internal
-        pure
         returns (uint256)
     {
-        for (uint256 k; k < n; ++k) {
-            if (touches[k].account == account && touches[k].token == token) {
-                if (up) touches[k].riskIncreased = true;
-                return n;
-            }
+        bytes32 key = _touchKey(account, token);
+        uint256 slot;
+        assembly {
+            slot := tload(key)
+        }
+        if (slot != 0) {
+            if (up) touches[slot - 1].riskIncreased = true;
+            return n;
         }
         touches[n] = Touch(account, token, up);
+        assembly {
+            tstore(key, add(n, 1))
+        }
         return n + 1;
+    }
+
+    function _clearTouch(Touch memory t) internal {
+        bytes32 key = _touchKey(t.account, t.token);
+        assembly {
+            tstore(key, 0)
+        }
+    }
+
+    function _touchKey(address account, address token) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, token)
+            key := keccak256(0x00, 0x40)
+        }
     }
 }

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_hex
 
-from offchain.settlement.fills import SettlementFill
+from offchain.settlement.fills import SettlementFill, encode_batch
 
 #: ISettlement.FillError names, by value.
 FILL_ERRORS = (
@@ -98,7 +98,7 @@ class ApeChainClient:
         return bytes(self.settlement.batches(batch_id).root)
 
     def prepare(self, batch_id: int, root: bytes, fills: Sequence[SettlementFill]) -> Any:
-        args = (batch_id, root, [f.as_tuple() for f in fills])
+        args = (batch_id, root, encode_batch(fills))
         self._simulate(args)
         try:
             return self.settlement.settleBatch.as_transaction(*args, sender=self.operator, sign=True)

@@ -25,7 +25,7 @@ from offchain.orders.order import Domain, Order
 from offchain.orders.signing import address_of_key, sign_order
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
 from offchain.settlement.deploy import deploy_settlement
-from offchain.settlement.fills import SettlementFill, batch_tree
+from offchain.settlement.fills import SettlementFill, batch_tree, encode_batch
 
 ONE = 10**18
 USDC = 10**6
@@ -128,7 +128,7 @@ def settle(s: Scenario, fills: Sequence[SettlementFill]) -> Any:
     """Settle ``fills`` as the next batch; returns the receipt."""
     batch_id = s.settlement.lastBatchId() + 1
     root = batch_tree(batch_id, fills).root
-    return s.settlement.settleBatch(batch_id, root, [f.as_tuple() for f in fills], sender=s.operator)
+    return s.settlement.settleBatch(batch_id, root, encode_batch(fills), sender=s.operator)
 
 
 def run(s: Scenario, chain: Any, batches: Sequence[int] = BATCHES) -> list[tuple[int, int, int]]:

@@ -8,7 +8,7 @@ from eth_utils import keccak
 
 from offchain.orders.order import Domain, Order, SignedOrder
 from offchain.orders.signing import sign_order
-from offchain.settlement.fills import SettlementFill, batch_tree
+from offchain.settlement.fills import SettlementFill, batch_tree, encode_batch
 
 ONE = 10**18
 USDC = 10**6
@@ -77,4 +77,4 @@ def settle(settlement, operator, fills: list[SettlementFill], batch_id: int | No
     bid = settlement.lastBatchId() + 1 if batch_id is None else batch_id
     if root is None:
         root = batch_tree(bid, fills).root
-    return settlement.settleBatch(bid, root, [f.as_tuple() for f in fills], sender=operator)
+    return settlement.settleBatch(bid, root, encode_batch(fills), sender=operator)
