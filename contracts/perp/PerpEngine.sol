@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
@@ -30,7 +29,7 @@ import {PerpMargin} from "./PerpMargin.sol";
 ///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
 /// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
 ///   visits at most 16 markets (32 legs in hedge mode).
-contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
+contract PerpEngine is AccessControlled, PerpMargin {
     using SafeCast for uint256;
     using SafeCast for int256;
 
@@ -61,6 +60,13 @@ contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
     error PerpEnginePositionLimit(uint256 fillIndex, address account, uint256 sizeX18, uint256 maxX18);
     /// @notice Open interest would exceed the market's cap.
     error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
+    /// @dev The market of a run of consecutive fills, read once; `health` 0 unknown, 1 healthy, 2 not.
+    struct MarketRun {
+        IMarketRegistry.Market m;
+        uint256 id;
+        uint256 health;
+    }
+
     /// @notice The taker's fee exceeds the maximum its signed order accepts.
     error PerpEngineTakerFeeAboveMax(uint256 fillIndex, uint256 feeX18, uint256 maxFeeX18);
     /// @notice A settled order's declared leg does not match the account's hedge mode in the market
@@ -168,40 +174,6 @@ contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
         _distributeFees(token, feeSchedule.treasury(), feeSchedule.insuranceFund(), feeSchedule.insuranceShareX18());
     }
 
-    /// @notice Moves `account`'s unsettled ledger balance into the Vault: a loss is pulled from its
-    /// Vault balance into the engine's pool account, a profit is paid from the pool while it holds
-    /// enough. Anyone may call it; it does not change the account's equity.
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return movedX18 The signed amount credited to the account's Vault balance.
-    function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
-        int256 cash = unsettledX18[account][token];
-        if (cash < 0) {
-            uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
-            if (x == 0) return 0;
-            movedX18 = -x.toInt256();
-            _bookSettled(account, token, movedX18);
-            vault.transferInternal(token, account, address(this), x);
-        } else if (cash > 0) {
-            uint256 x = Math.min(uint256(cash), vault.balances(address(this), token));
-            if (x == 0) return 0;
-            movedX18 = x.toInt256();
-            _bookSettled(account, token, movedX18);
-            vault.transferInternal(token, address(this), account, x);
-        }
-    }
-
-    /// @notice Re-evaluates whether `account` has negative equity in `token` and updates the
-    /// protocol-wide withdrawal gate. Anyone may call it (keepers watch prices).
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return negative True when the account's equity is negative.
-    function pokeNegativeEquity(address account, address token) external returns (bool negative) {
-        int256 eq = _evaluate(account, token, false, _newCache()).equity;
-        negative = eq < 0;
-        _setNegativeFlag(account, token, negative, eq);
-    }
-
     // ------------------------------------------------------------------ internals
 
     /// @dev Applies every fill (the registry's market data is read once per run of one market), then
@@ -209,17 +181,18 @@ contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
     function _applyFills(Fill[] calldata fills, uint256[] memory caps) private {
         Touch[] memory touches = new Touch[](fills.length * 2);
         uint256 n;
-        IMarketRegistry.Market memory m;
-        uint256 loaded;
+        MarketRun memory run;
         for (uint256 i; i < fills.length; ++i) {
             Fill calldata f = fills[i];
-            if (f.marketId != loaded) {
-                m = registry.getMarket(f.marketId);
-                loaded = f.marketId;
+            if (f.marketId != run.id) {
+                run.m = registry.getMarket(f.marketId);
+                run.id = f.marketId;
+                run.health = 0;
             }
-            (bool makerUp, bool takerUp) = _applyFill(i, f, m, caps.length != 0 ? caps[i] : type(uint256).max, caps.length != 0);
-            n = _touch(touches, n, f.maker, m.token, makerUp);
-            n = _touch(touches, n, f.taker, m.token, takerUp);
+            (bool makerUp, bool takerUp) =
+                _applyFill(i, f, run, caps.length != 0 ? caps[i] : type(uint256).max, caps.length != 0);
+            n = _touch(touches, n, f.maker, run.m.token, makerUp);
+            n = _touch(touches, n, f.taker, run.m.token, takerUp);
         }
         MarginCache memory mc = _newCache();
         for (uint256 j; j < n; ++j) {
@@ -228,10 +201,11 @@ contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
         }
     }
 
-    function _applyFill(uint256 i, Fill calldata f, IMarketRegistry.Market memory m, uint256 cap, bool strictLegs)
+    function _applyFill(uint256 i, Fill calldata f, MarketRun memory run, uint256 cap, bool strictLegs)
         private
         returns (bool makerUp, bool takerUp)
     {
+        IMarketRegistry.Market memory m = run.m;
         if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(i, f.marketId);
         if (
             f.sizeX18 == 0 || f.priceX18 == 0 || f.sizeX18 % m.trading.lotSizeX18 != 0
@@ -251,7 +225,8 @@ contract PerpEngine is AccessControlled, ReentrancyGuard, PerpMargin {
         uint256 notional;
         (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f);
         if (takerUp || makerUp) {
-            if (m.status != IMarketRegistry.MarketStatus.Active || !oracle.isHealthy(m.asset)) {
+            if (run.health == 0) run.health = oracle.isHealthy(m.asset) ? 1 : 2;
+            if (m.status != IMarketRegistry.MarketStatus.Active || run.health != 1) {
                 revert PerpEngineRiskIncreaseBlocked(i, f.marketId);
             }
             if (notional < m.trading.minNotionalX18) {

@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
 /// @title PerpLedger
@@ -13,7 +12,6 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 /// entries (accounts, fee pool, funding pool), which is what makes the engine's conservation
 /// identity exact.
 abstract contract PerpLedger {
-    using EnumerableSet for EnumerableSet.UintSet;
     using SafeCast for uint256;
     using SafeCast for int256;
 
@@ -94,7 +92,9 @@ abstract contract PerpLedger {
     }
 
     mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
-    mapping(address account => mapping(address token => EnumerableSet.UintSet)) internal _openMarkets;
+    /// @dev Markets with an open leg per (account, token), packed in one slot: up to {MAX_OPEN_MARKETS}
+    /// uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at 1).
+    mapping(address account => mapping(address token => uint256 lanes)) internal _openMarkets;
 
     /// @notice Whether an account trades a market in hedge mode.
     mapping(address account => mapping(uint256 marketId => bool)) public hedgeMode;
@@ -254,17 +254,46 @@ abstract contract PerpLedger {
     }
 
     function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) internal {
-        EnumerableSet.UintSet storage set = _openMarkets[account][token];
         if (oldSize == 0 && newSize != 0) {
-            if (set.add(marketId) && set.length() > MAX_OPEN_MARKETS) {
-                revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
-            }
+            _addOpenMarket(account, token, marketId);
         } else if (oldSize != 0 && newSize == 0) {
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
             if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
-                set.remove(marketId);
+                _removeOpenMarket(account, token, marketId);
             }
         }
+    }
+
+    function _addOpenMarket(address account, address token, uint256 marketId) private {
+        uint256 lanes = _openMarkets[account][token];
+        uint256 k;
+        for (; k < MAX_OPEN_MARKETS; ++k) {
+            uint256 id = (lanes >> (k << 4)) & 0xffff;
+            if (id == marketId) return;
+            if (id == 0) break;
+        }
+        if (k == MAX_OPEN_MARKETS) revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
+        _openMarkets[account][token] = lanes | (uint256(marketId.toUint16()) << (k << 4));
+    }
+
+    /// @dev Removes `marketId` and moves the last lane into its place (lanes stay contiguous).
+    function _removeOpenMarket(address account, address token, uint256 marketId) private {
+        uint256 lanes = _openMarkets[account][token];
+        uint256 count = _laneCount(lanes);
+        for (uint256 k; k < count; ++k) {
+            if (((lanes >> (k << 4)) & 0xffff) == marketId) {
+                uint256 lastShift = (count - 1) << 4;
+                uint256 lastId = (lanes >> lastShift) & 0xffff;
+                lanes &= ~(uint256(0xffff) << lastShift);
+                if (k != count - 1) lanes = (lanes & ~(uint256(0xffff) << (k << 4))) | (lastId << (k << 4));
+                _openMarkets[account][token] = lanes;
+                return;
+            }
+        }
+    }
+
+    function _laneCount(uint256 lanes) internal pure returns (uint256 count) {
+        while (count < MAX_OPEN_MARKETS && ((lanes >> (count << 4)) & 0xffff) != 0) ++count;
     }
 
     /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per

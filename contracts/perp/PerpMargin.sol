@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {Vault} from "../core/Vault.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
@@ -15,13 +15,14 @@ import {PerpLedger} from "./PerpLedger.sol";
 
 /// @title PerpMargin
 /// @notice Account valuation of the perpetual engine: equity, initial and maintenance margin, the
-/// end-state check of a trade and the Vault's withdrawal hook.
+/// end-state check of a trade, the Vault's withdrawal hook, ledger settlement into the Vault and the
+/// negative-equity gate.
 /// @dev Abstract base of {PerpEngine}. Market data (margin parameters, index price, maintenance rate,
 /// funding index) is read once per call into a {MarginCache}: every account of a batch valued in the
 /// same market reuses it. An account in one-way mode has only its net leg read.
-abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, PerpLedger {
-    using EnumerableSet for EnumerableSet.UintSet;
+abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, PerpLedger {
     using SafeCast for uint256;
+    using SafeCast for int256;
 
     /// @notice Markets whose data one margin cache holds (further markets are read uncached).
     uint256 internal constant CACHE_MARKETS = 8;
@@ -45,6 +46,42 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, PerpLedger {
         registry = registry_;
         feeSchedule = feeSchedule_;
         oracle = registry_.oracle();
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    /// @notice Moves `account`'s unsettled ledger balance into the Vault: a loss is pulled from its
+    /// Vault balance into the engine's pool account, a profit is paid from the pool while it holds
+    /// enough. Anyone may call it; it does not change the account's equity.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return movedX18 The signed amount credited to the account's Vault balance.
+    function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
+        int256 cash = unsettledX18[account][token];
+        if (cash < 0) {
+            uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
+            if (x == 0) return 0;
+            movedX18 = -x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, account, address(this), x);
+        } else if (cash > 0) {
+            uint256 x = Math.min(uint256(cash), vault.balances(address(this), token));
+            if (x == 0) return 0;
+            movedX18 = x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, address(this), account, x);
+        }
+    }
+
+    /// @notice Re-evaluates whether `account` has negative equity in `token` and updates the
+    /// protocol-wide withdrawal gate. Anyone may call it (keepers watch prices).
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return negative True when the account's equity is negative.
+    function pokeNegativeEquity(address account, address token) external returns (bool negative) {
+        int256 eq = _evaluate(account, token, false, _newCache()).equity;
+        negative = eq < 0;
+        _setNegativeFlag(account, token, negative, eq);
     }
 
     // ------------------------------------------------------------------ views
@@ -100,7 +137,12 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, PerpLedger {
     /// @param token The settlement token.
     /// @return marketIds The market ids.
     function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
-        return _openMarkets[account][token].values();
+        uint256 lanes = _openMarkets[account][token];
+        uint256[] memory ids = new uint256[](_laneCount(lanes));
+        for (uint256 k; k < ids.length; ++k) {
+            ids[k] = (lanes >> (k << 4)) & 0xffff;
+        }
+        return ids;
     }
 
     // ------------------------------------------------------------------ internals
@@ -116,7 +158,10 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, PerpLedger {
         } else if (s.equity < s.maintenanceReq.toInt256()) {
             revert PerpEngineBelowMaintenance(t.account, t.token, s.equity, s.maintenanceReq);
         }
-        if (negativeEquityFlag[t.account][t.token]) _setNegativeFlag(t.account, t.token, false, s.equity);
+        // no flag can be set while the token's count is zero (one warm slot instead of a cold one per account)
+        if (negativeEquityCount[t.token] != 0 && negativeEquityFlag[t.account][t.token]) {
+            _setNegativeFlag(t.account, t.token, false, s.equity);
+        }
     }
 
     function _newCache() internal pure returns (MarginCache memory mc) {
@@ -129,10 +174,10 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, PerpLedger {
         returns (AccountState memory s)
     {
         s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
-        EnumerableSet.UintSet storage set = _openMarkets[account][token];
-        uint256 count = set.length();
-        for (uint256 k; k < count; ++k) {
-            uint256 marketId = set.at(k);
+        uint256 lanes = _openMarkets[account][token];
+        for (uint256 k; k < MAX_OPEN_MARKETS; ++k) {
+            uint256 marketId = (lanes >> (k << 4)) & 0xffff;
+            if (marketId == 0) break;
             LegContext memory c = _context(mc, marketId, withMaintenance);
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
             if (hedgeMode[account][marketId]) {

@@ -266,8 +266,16 @@ def test_fee_cap(settlement, perp, operator, funded, signer):
     def taker(cap: int, flags: int = 0):
         return signer.fill(maker, bob, order(alice, buy=True, maxFeeRate=cap, flags=flags), alice)
 
-    rejected(settlement, operator, [taker(20 * bps - 1)], 0, "TakerFeeAboveMax")
-    rejected(settlement, operator, [taker(18 * bps - 1, FLAG_VIA_API)], 0, "TakerFeeAboveMax")
+    # the engine checks the cap against the fee it charges (one fee computation per fill)
+    fee = 2_000 * ONE * 20 * bps // ONE
+    with ape.reverts(perp.engine.PerpEngineTakerFeeAboveMax, fillIndex=0, feeX18=fee, maxFeeX18=fee - 2_000):
+        settle(settlement, operator, [taker(20 * bps - 1)])
+    big = order(bob, buy=False, size=2 * ONE, nonce=5)
+    first = signer.fill(big, bob, order(alice, buy=True, nonce=9), alice, size=ONE // 2)
+    capped = signer.fill(big, bob, order(alice, buy=True, nonce=10, maxFeeRate=18 * bps - 1, flags=FLAG_VIA_API), alice,
+                         size=ONE)  # fmt: skip
+    with ape.reverts(perp.engine.PerpEngineTakerFeeAboveMax, fillIndex=1):
+        settle(settlement, operator, [first, capped])
     tx = settle(settlement, operator, [taker(18 * bps, FLAG_VIA_API)])
     (applied,) = tx.events.filter(perp.engine.FillApplied)
     assert applied.takerFeeX18 == 2_000 * ONE * 18 * bps // ONE  # charged exactly at the signed cap
@@ -363,7 +371,9 @@ def test_roots_zero_uncommitted_replayed(settlement, operator, funded, signer):
     alice, bob, _ = funded
     pair = signer.fill(order(bob, buy=False, size=2 * ONE), bob, order(alice, buy=True, size=2 * ONE), alice, size=ONE)
     with ape.reverts(settlement.SettlementEmptyBatch):
-        settlement.settleBatch(1, b"\x01" * 32, [], sender=operator)
+        settlement.settleBatch(1, b"\x01" * 32, b"", sender=operator)
+    with ape.reverts(settlement.SettlementEmptyBatch):
+        settlement.settleBatch(1, b"\x01" * 32, b"\x00\x00", sender=operator)
     with ape.reverts(settlement.SettlementZeroRoot):
         settle(settlement, operator, [pair], root=b"\x00" * 32)
     computed = batch_tree(1, [pair]).root
