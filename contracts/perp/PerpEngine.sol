@@ -132,7 +132,7 @@ contract PerpEngine is AccessControlled, PerpMargin {
         if (legs[LEG_NET].size != 0 || legs[LEG_LONG].size != 0 || legs[LEG_SHORT].size != 0) {
             revert PerpEngineNotFlat(msg.sender, marketId);
         }
-        hedgeMode[msg.sender][marketId] = enabled;
+        legs[LEG_NET].hedgeMode = enabled;
         emit HedgeModeSet(msg.sender, marketId, enabled);
     }
 
@@ -309,7 +309,7 @@ contract PerpEngine is AccessControlled, PerpMargin {
     /// name exactly one leg (FLAG_LONG_LEG or FLAG_SHORT_LEG), a one-way account neither. Other callers
     /// pass FLAG_SHORT_LEG for the short leg of a hedge-mode account, anything else means its long leg.
     function _legOf(Trade memory t, address account, uint8 flags) private view returns (uint8 leg) {
-        bool hedge = hedgeMode[account][t.marketId];
+        bool hedge = hedgeMode(account, t.marketId);
         if (t.strictLegs) {
             uint8 declared = ((flags & FLAG_LONG_LEG) != 0 ? 1 : 0) | ((flags & FLAG_SHORT_LEG) != 0 ? 2 : 0);
             if (hedge ? (declared == 0 || declared == 3) : declared != 0) {

@@ -34,11 +34,13 @@ abstract contract PerpLedger {
 
     /// @dev Storage form of {Position}: size and basis share one slot (a fill of an existing position
     /// reads and writes one slot, plus the funding snapshot only when the index moved). Writes are
-    /// SafeCast to int128 (1.7e20 units / collateral units: a revert, never a silent truncation).
+    /// SafeCast to int128 / int248 (a revert, never a silent truncation). The net leg's second slot also
+    /// holds the account's hedge mode in the market, next to the snapshot a one-way fill reads anyway.
     struct PackedPosition {
         int128 size;
         int128 openValueX18;
-        int256 fundingSnapshotX18;
+        int248 fundingSnapshotX18;
+        bool hedgeMode;
     }
 
     /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
@@ -96,8 +98,6 @@ abstract contract PerpLedger {
     /// uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at 1).
     mapping(address account => mapping(address token => uint256 lanes)) internal _openMarkets;
 
-    /// @notice Whether an account trades a market in hedge mode.
-    mapping(address account => mapping(uint256 marketId => bool)) public hedgeMode;
     /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
     mapping(address account => mapping(address token => int256)) public unsettledX18;
     /// @notice Net fees collected and not yet distributed, per token.
@@ -132,6 +132,14 @@ abstract contract PerpLedger {
         return Position(p.size, p.openValueX18, p.fundingSnapshotX18);
     }
 
+    /// @notice Whether an account trades a market in hedge mode.
+    /// @param account The account.
+    /// @param marketId The market.
+    /// @return enabled True in hedge mode (long and short legs), false in one-way mode.
+    function hedgeMode(address account, uint256 marketId) public view returns (bool enabled) {
+        return _positions[account][marketId][LEG_NET].hedgeMode;
+    }
+
     function _settleFunding(
         address account,
         uint256 marketId,
@@ -153,7 +161,7 @@ abstract contract PerpLedger {
             }
             ms.fundingWeightX36 += size * (index - snapshot);
         }
-        p.fundingSnapshotX18 = index;
+        p.fundingSnapshotX18 = index.toInt248();
     }
 
     /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and

@@ -180,7 +180,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
             if (marketId == 0) break;
             LegContext memory c = _context(mc, marketId, withMaintenance);
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
-            if (hedgeMode[account][marketId]) {
+            if (hedgeMode(account, marketId)) {
                 _addLeg(s, legs[LEG_LONG], c);
                 _addLeg(s, legs[LEG_SHORT], c);
             } else {

@@ -73,7 +73,8 @@ class ChainClient(Protocol):
 ErrorTable = dict[bytes, tuple[str, list[str], list[str]]]
 
 
-def _error_table(*contracts: Any) -> ErrorTable:
+def error_table_of(*contracts: Any) -> ErrorTable:
+    """Custom errors of ape contracts by selector (see :func:`error_table_from_abis`)."""
     return error_table_from_abis(*(contract.contract_type.model_dump(mode="json")["abi"] for contract in contracts))
 
 
@@ -117,7 +118,7 @@ class ApeChainClient:
         self.settlement = settlement
         self.operator = operator
         self.provider = provider
-        self._errors = _error_table(settlement, engine)
+        self._errors = error_table_of(settlement, engine)
 
     def last_batch_id(self) -> int:
         return int(self.settlement.lastBatchId())

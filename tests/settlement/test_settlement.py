@@ -5,7 +5,7 @@ from __future__ import annotations
 import ape
 import pytest
 from helpers import reverts
-from settle_helpers import FAR, ONE, PRICE, Signer, order, settle, with_sig
+from settle_helpers import FAR, ONE, PRICE, Signer, engine_error, order, settle, with_sig
 
 from offchain.orders.order import FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API, LEG_SHORT, Domain
 from offchain.orders.signing import SECP256K1_N, malleate, sign_order
@@ -268,14 +268,14 @@ def test_fee_cap(settlement, perp, operator, funded, signer):
 
     # the engine checks the cap against the fee it charges (one fee computation per fill)
     fee = 2_000 * ONE * 20 * bps // ONE
-    with ape.reverts(perp.engine.PerpEngineTakerFeeAboveMax, fillIndex=0, feeX18=fee, maxFeeX18=fee - 2_000):
-        settle(settlement, operator, [taker(20 * bps - 1)])
+    above_max = "PerpEngineTakerFeeAboveMax"
+    engine_error(settlement, perp.engine, operator, [taker(20 * bps - 1)], above_max, fillIndex=0, feeX18=fee,
+                 maxFeeX18=fee - 2_000)  # fmt: skip
     big = order(bob, buy=False, size=2 * ONE, nonce=5)
     first = signer.fill(big, bob, order(alice, buy=True, nonce=9), alice, size=ONE // 2)
     capped = signer.fill(big, bob, order(alice, buy=True, nonce=10, maxFeeRate=18 * bps - 1, flags=FLAG_VIA_API), alice,
                          size=ONE)  # fmt: skip
-    with ape.reverts(perp.engine.PerpEngineTakerFeeAboveMax, fillIndex=1):
-        settle(settlement, operator, [first, capped])
+    engine_error(settlement, perp.engine, operator, [first, capped], above_max, fillIndex=1)
     tx = settle(settlement, operator, [taker(18 * bps, FLAG_VIA_API)])
     (applied,) = tx.events.filter(perp.engine.FillApplied)
     assert applied.takerFeeX18 == 2_000 * ONE * 18 * bps // ONE  # charged exactly at the signed cap

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from helpers import reverts
-from settle_helpers import ONE, key_of, order, settle
+from settle_helpers import ONE, engine_error, key_of, order, settle
 
 from offchain.orders.order import LEG_LONG, LEG_SHORT, SignedOrder
 from offchain.orders.signing import malleate, sign_order
@@ -80,12 +82,11 @@ def test_declared_leg_must_match_hedge_mode(settlement, operator, funded, signer
     engine.setHedgeMode(1, True, sender=alice)
     ok = _pair(signer, funded, 1, leg=LEG_LONG)
     one_way = signer.fill(order(bob, buy=False, nonce=2), bob, order(alice, buy=True, nonce=2), alice)
-    with reverts(engine.PerpEngineHedgeLegMismatch, fillIndex=1, account=alice.address, declaredLeg=0, hedgeMode=True):
-        settle(settlement, operator, [ok, one_way])
+    mismatch = partial(engine_error, settlement, engine, operator, name="PerpEngineHedgeLegMismatch")
+    mismatch([ok, one_way], fillIndex=1, account=alice.address, declaredLeg=0, hedgeMode=True)
     bob_leg = signer.fill(order(bob, buy=False, nonce=3, leg=LEG_SHORT), bob,
                           order(alice, buy=True, nonce=3, leg=LEG_LONG), alice)  # fmt: skip
-    with reverts(engine.PerpEngineHedgeLegMismatch, fillIndex=0, account=bob.address, declaredLeg=2, hedgeMode=False):
-        settle(settlement, operator, [bob_leg])
+    mismatch([bob_leg], fillIndex=0, account=bob.address, declaredLeg=2, hedgeMode=False)
     short = signer.fill(order(bob, buy=True, nonce=4), bob, order(alice, buy=False, nonce=4, leg=LEG_SHORT), alice)
     settle(settlement, operator, [ok, short])
     assert engine.positionOf(alice, 1, LEG_LONG).size == ONE

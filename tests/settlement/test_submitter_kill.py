@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from settle_helpers import key_of
 from test_submitter import CHUNK, chain_fill_count, make_flow
 
@@ -38,29 +37,23 @@ def _run(tmp_path: Path, chain, settlement, operator, crash_at: str | None) -> s
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize(
-    "crash_at",
-    [
-        "after_send:2",  # batch 2 submitted, its confirmation not yet seen
-        "after_settled:1",  # between batches: batch 1 recorded settled, batch 2 not cut
-    ],
-)
-def test_sigkill_and_restart_settles_each_fill_once(tmp_path, chain, settlement, perp, operator, signer, funded,
-                                                    crash_at):  # fmt: skip
+def test_sigkill_and_restart_settles_each_fill_once(tmp_path, chain, settlement, perp, operator, signer, funded):
+    """Killed between submit and confirmation of batch 1, restarted, killed between batches 2 and 3, restarted."""
     maker, flow = make_flow(signer, funded, FILLS)
     (tmp_path / "fills.jsonl").write_text("".join(fill_line(seq, f) + "\n" for seq, f in flow))
 
-    first = _run(tmp_path, chain, settlement, operator, crash_at)
-    assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
-    assert f"PERPX_CRASH_AT={crash_at}" in first.stderr
-    settled_before = chain_fill_count(settlement)
-    assert 0 < settled_before < FILLS  # the crash really fell mid-run
+    # after_send: batch 1's transaction is submitted, its confirmation not yet seen
+    # after_settled: batch 2 recorded settled (batch 1 only reconciled by then), batch 3 not cut
+    for crash_at, on_chain in (("after_send:1", 5), ("after_settled:1", 10)):
+        run = _run(tmp_path, chain, settlement, operator, crash_at)
+        assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+        assert f"PERPX_CRASH_AT={crash_at}" in run.stderr
+        assert chain_fill_count(settlement) == on_chain  # the crash fell where intended
 
-    second = _run(tmp_path, chain, settlement, operator, None)
-    assert second.returncode == 0, second.stderr[-2000:]
+    last = _run(tmp_path, chain, settlement, operator, None)
+    assert last.returncode == 0, last.stderr[-2000:]
 
     # against the chain: 12 fills in consecutive batches, each order filled exactly its share
-    assert chain_fill_count(settlement) == FILLS
     assert [settlement.batches(b).size for b in range(1, settlement.lastBatchId() + 1)] == [5, 5, 2]
     assert settlement.orderState(order_tuple(maker))[1] == FILLS * CHUNK  # a double settlement would show here
     for _, f in flow:
