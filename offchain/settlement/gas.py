@@ -117,7 +117,7 @@ def settlement_only(project: Any, s: Scenario, chain: Any) -> Scenario:
     """The same traders and registries, but a Settlement whose engine only counts fills (Settlement's own gas)."""
     core, perp, admin = s.contracts["core"], s.contracts["perp"], s.contracts["admin"]
     engine = project.MockSettlementEngine.deploy(sender=admin)
-    settlement = project.Settlement.deploy(core.acl, engine, perp.registry, perp.fees, core.compliance, sender=admin)
+    settlement = project.Settlement.deploy(core.acl, engine, perp.registry, core.compliance, sender=admin)
     bare = Scenario(settlement, engine, s.operator, Domain(chain.chain_id, str(settlement.address)), s.maker_keys,
                     s.taker_keys)  # fmt: skip
     _warm_up(bare, chain.pending_timestamp + 365 * 86400)
