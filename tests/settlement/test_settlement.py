@@ -320,8 +320,8 @@ def test_settled_market_not_tradable(settlement, operator, funded, signer, perp,
 def test_paused_market_blocks_risk_increase(settlement, operator, funded, signer, perp, guardian):
     alice, bob, _ = funded
     perp.registry.pauseMarket(1, sender=guardian)
-    with ape.reverts(perp.engine.PerpEngineRiskIncreaseBlocked, fillIndex=0, marketId=1):
-        settle(settlement, operator, [signer.fill(order(bob, buy=False), bob, order(alice, buy=True), alice)])
+    f = signer.fill(order(bob, buy=False), bob, order(alice, buy=True), alice)
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineRiskIncreaseBlocked", fillIndex=0, marketId=1)
 
 
 def test_compliance(settlement, operator, funded, signer, compliance, compliance_officer, stranger, vault, usdc):
@@ -339,16 +339,15 @@ def test_compliance(settlement, operator, funded, signer, compliance, compliance
 def test_reduce_only_flag_reaches_engine(settlement, operator, funded, signer, perp):
     alice, bob, _ = funded
     f = signer.fill(order(bob, buy=False), bob, order(alice, buy=True, flags=FLAG_REDUCE_ONLY), alice)
-    with ape.reverts(perp.engine.PerpEngineReduceOnly, fillIndex=0, account=alice):
-        settle(settlement, operator, [f])
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineReduceOnly", fillIndex=0, account=alice.address)
 
 
 def test_margin_checked_at_end_state(settlement, operator, funded, signer, perp):
     """A fill too large for the taker's collateral reverts the batch in the engine's end-state check."""
     alice, bob, _ = funded
     f = signer.fill(order(bob, buy=False, size=2_000 * ONE), bob, order(alice, buy=True, size=2_000 * ONE), alice)
-    with ape.reverts(perp.engine.PerpEngineInsufficientMargin):
-        settle(settlement, operator, [f])
+    # both sides are short of margin; accounts are checked in first-touch order (maker first)
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineInsufficientMargin", account=bob.address)
 
 
 # ------------------------------------------------------------------ SECURITY 7, 9: batches
