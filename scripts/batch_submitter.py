@@ -7,14 +7,15 @@
 ``offchain.settlement.store.fill_line``: ``{"seq", "maker", "taker", "size", "price"}`` with both signed
 orders. Progress lives in the SQLite ``--db``: restart with the same arguments after a crash and every
 fill is settled exactly once (already-stored sequence numbers are skipped; open batches are reconciled
-with the chain first). ``--account`` must hold the OPERATOR role.
+with the chain first). ``--account`` must hold the OPERATOR role. Without ape:
+``python -m offchain.settlement.run --help``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -23,24 +24,9 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from offchain.monitoring.keepers import MeteredChainClient, metrics_port_option, start_submitter_metrics
 from offchain.settlement.chain import ApeChainClient
-from offchain.settlement.store import SubmitterStore, parse_fill_line
-from offchain.settlement.submitter import BatchSubmitter, SubmitterError
-
-
-def _records(stream, follow: bool, poll: float, after: int):
-    """(seq, fill) pairs after ``after``; with ``follow``, keep reading appended lines."""
-    while True:
-        line = stream.readline()
-        if not line:
-            if not follow:
-                return
-            yield None  # idle tick: let the submitter cut by age
-            time.sleep(poll)
-            continue
-        if line.strip():
-            seq, fill = parse_fill_line(line)
-            if seq > after:
-                yield seq, fill
+from offchain.settlement.run import report, run_stream
+from offchain.settlement.store import SubmitterStore
+from offchain.settlement.submitter import BatchSubmitter, SubmitterError, crash_hook_from_env
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Settle matched fills in batches (idempotent)")
@@ -70,7 +56,8 @@ def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, f
     if metered is not None:
         gas_of = lambda h: int(chain.provider.web3.eth.get_transaction_receipt(h)["gasUsed"])  # noqa: E731
         client = MeteredChainClient(client, metered[0], gas_of)
-    submitter = BatchSubmitter(store, client, max_batch=max_batch, max_wait_s=max_wait)
+    crash = crash_hook_from_env(os.environ)  # PERPX_CRASH_AT: crash tests only
+    submitter = BatchSubmitter(store, client, max_batch=max_batch, max_wait_s=max_wait, crash_hook=crash)
     if metered is not None:
         step, monitor = submitter.step, metered[1]
         submitter.step = monitor.wrap(step, lambda _: metered[0].pending_fills.set(store.pending_count()))
@@ -80,26 +67,10 @@ def cli(account, settlement_address, fills_path, db_path, max_batch, max_wait, f
     )  # fmt: skip
     stream = sys.stdin if fills_path == "-" else open(fills_path)  # noqa: SIM115 - closed below
     try:
-        settled = submitter.recover()
-        buffer = []
-        for item in _records(stream, follow, poll, store.acked_seq()):
-            if item is not None:
-                buffer.append(item)
-            if buffer and (item is None or len(buffer) >= max_batch):
-                submitter.ingest(buffer)
-                buffer = []
-            settled += submitter.step()
-        if buffer:
-            submitter.ingest(buffer)
-        settled += submitter.drain()
+        settled = run_stream(submitter, stream, follow=follow, poll=poll, max_batch=max_batch)
     except (SubmitterError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     finally:
         if stream is not sys.stdin:
             stream.close()
-    counts = store.counts()
-    for seq, reason in store.dropped():
-        logging.warning("dropped fill seq %d: %s", seq, reason)
-    logging.info(
-        "done: %d fills settled this run; totals %s; chain batch %d", settled, counts, settlement.lastBatchId()
-    )
+    report(store, settled, settlement.lastBatchId())

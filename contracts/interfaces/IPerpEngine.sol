@@ -6,7 +6,8 @@ pragma solidity 0.8.30;
 interface IPerpEngine {
     /// @notice One matched fill. The taker trades `sizeX18` at the maker's `priceX18`.
     /// @dev Flags per side: bit 0 API order (taker fee discount), bit 1 reduce-only, bit 2 short leg
-    /// (hedge-mode accounts only: the fill applies to the short leg, else to the long leg).
+    /// (hedge-mode accounts only: the fill applies to the short leg, else to the long leg), bit 3 long
+    /// leg (declared by settled orders, see {applySettledFills}).
     struct Fill {
         uint256 marketId;
         address maker;
@@ -22,6 +23,12 @@ interface IPerpEngine {
     /// touched (account, token) once: initial margin if its risk increased, else maintenance.
     /// Reverts as a whole if any fill or check fails. Settler role only.
     function applyFills(Fill[] calldata fills) external;
+
+    /// @notice {applyFills} for fills of signed orders (Settlement): each side's flags declare its leg
+    /// (bit 3 long, bit 2 short, neither for one-way), which must match the account's hedge mode in the
+    /// market (`PerpEngineHedgeLegMismatch`), and fill i's taker fee must not exceed
+    /// `ceil(notional * takerMaxFeeRatesX18[i] / 1e18)` (`PerpEngineTakerFeeAboveMax`). Settler role only.
+    function applySettledFills(Fill[] calldata fills, uint256[] calldata takerMaxFeeRatesX18) external;
 
     /// @notice Adds `rateX18 * indexPrice` (linear) or `rateX18 / indexPrice` (inverse) to the
     /// market's cumulative funding index; longs pay when positive. Funding role only.

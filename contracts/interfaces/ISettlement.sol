@@ -25,18 +25,6 @@ interface ISettlement {
         uint64 expiry;
     }
 
-    /// @notice One matched fill: the resting (maker) order, the incoming (taker) order, their
-    /// 65-byte `r||s||v` signatures (or ERC-1271 payloads), the size and the execution price
-    /// (which must equal the maker's limit price).
-    struct SignedFill {
-        Order maker;
-        Order taker;
-        bytes makerSignature;
-        bytes takerSignature;
-        uint128 sizeX18;
-        uint128 priceX18;
-    }
-
     /// @notice A settled batch: its Merkle root and its number of fills.
     struct Batch {
         bytes32 root;
@@ -64,7 +52,7 @@ interface ISettlement {
         TakerCancelled, // 16
         MakerOverfill, // 17: cumulative fills would exceed the order size (or the nonce is consumed)
         TakerOverfill, // 18
-        TakerFeeAboveMax, // 19: the fee schedule's taker fee exceeds the signed maximum
+        TakerFeeAboveMax, // 19: reserved: the engine checks the fee cap (PerpEngineTakerFeeAboveMax(fillIndex, ...))
         MakerNotAllowed, // 20: compliance registry refuses the maker
         TakerNotAllowed // 21: compliance registry refuses the taker
     }
@@ -75,6 +63,8 @@ interface ISettlement {
     error SettlementBatchIdNotNext(uint256 batchId, uint256 expected);
     /// @notice A batch with no fills.
     error SettlementEmptyBatch();
+    /// @notice The packed batch is truncated or malformed at fill `fillIndex` (= the fill count: trailing bytes).
+    error SettlementMalformedFill(uint256 fillIndex);
     /// @notice The caller's expected root is zero.
     error SettlementZeroRoot();
     /// @notice The root computed on chain differs from the caller's expected (committed) root.
@@ -113,8 +103,9 @@ interface ISettlement {
     /// @notice Settles batch `batchId` (the next consecutive id) atomically. Operator role only.
     /// @param batchId Must equal `lastBatchId() + 1`.
     /// @param expectedRoot The root the submitter computed; must equal the root computed on chain.
-    /// @param fills The fills, in leaf order.
-    function settleBatch(uint256 batchId, bytes32 expectedRoot, SignedFill[] calldata fills) external;
+    /// @param fills The fills, in leaf order, packed as {PackedFills} describes: per fill the maker order
+    /// and signature, the taker order and signature, the size and the price (= the maker's limit price).
+    function settleBatch(uint256 batchId, bytes32 expectedRoot, bytes calldata fills) external;
 
     /// @notice Whether `leaf` (leaf data, see {FillSettled}) is at `index` of batch `batchId`.
     /// @param batchId A settled batch.

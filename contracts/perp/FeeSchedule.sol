@@ -5,16 +5,20 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {AccessControlled} from "../access/AccessControlled.sol";
 import {Roles} from "../access/Roles.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
 /// @title FeeSchedule
 /// @notice Six maker/taker fee tiers by trailing 30-day traded volume (seed 000 section 3), a
 /// further discount on API-flagged taker orders, and the treasury / insurance fee split.
 /// @dev Volume is tracked per account in 30 daily buckets (UTC days, the current day included) with a
-/// running sum, so a fill costs O(1) storage writes (plus one bucket clear per elapsed day, at most
-/// 30). Tiers are checked so that every tier's maker rebate is at most the lowest effective taker fee:
+/// running sum. The current day's volume lives in the account's header slot next to the day and the
+/// running sum, and moves to its bucket on the account's first record of a later day: a fill costs one
+/// storage write per side (plus one bucket write and one clear per elapsed day, at most 30). Tiers are checked so that every tier's maker rebate is at most the lowest effective taker fee:
 /// the fee pool never pays out more than it takes on any single fill.
 contract FeeSchedule is IFeeSchedule, AccessControlled {
+    using SafeCast for uint256;
+
     /// @notice Number of fee tiers.
     uint256 public constant TIER_COUNT = 6;
     /// @notice Volume window in days.
@@ -30,8 +34,9 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     }
 
     struct VolumeBook {
-        uint64 lastDay;
-        uint192 rollingX18;
+        uint32 lastDay;
+        uint112 lastDayVolumeX18;
+        uint112 rollingX18;
         uint256[WINDOW_DAYS] buckets;
     }
 
@@ -187,9 +192,12 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         VolumeBook storage book = _volumes[account];
         uint256 today = block.timestamp / 1 days;
         uint256 last = book.lastDay;
+        uint256 current = book.lastDayVolumeX18;
         uint256 rolling = book.rollingX18;
         if (today != last) {
-            // rolling == sum(buckets): with nothing recorded in the window there is nothing to clear
+            // day `last` is over: its volume goes to its bucket; then buckets of days that left the window
+            // are cleared (rolling == sum(buckets) + current: with nothing in the window, nothing to clear)
+            if (current != 0) book.buckets[last % WINDOW_DAYS] = current;
             uint256 end = today < last + WINDOW_DAYS ? today : last + WINDOW_DAYS;
             for (uint256 d = last + 1; d <= end && rolling != 0; ++d) {
                 uint256 slot = d % WINDOW_DAYS;
@@ -199,11 +207,12 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
                     book.buckets[slot] = 0;
                 }
             }
-            book.lastDay = uint64(today);
+            current = 0;
         }
-        book.buckets[today % WINDOW_DAYS] += volumeUsdX18;
+        current += volumeUsdX18;
         rolling += volumeUsdX18;
-        book.rollingX18 = uint192(rolling);
+        (book.lastDay, book.lastDayVolumeX18, book.rollingX18) =
+            (today.toUint32(), current.toUint112(), rolling.toUint112());
         emit VolumeRecorded(account, today, volumeUsdX18, rolling);
     }
 

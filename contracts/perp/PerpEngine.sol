@@ -2,21 +2,17 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {AccessControlled} from "../access/AccessControlled.sol";
 import {Roles} from "../access/Roles.sol";
 import {Vault} from "../core/Vault.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
-import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
-import {IWithdrawalGuard} from "../interfaces/IWithdrawalGuard.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
-import {PerpLedger} from "./PerpLedger.sol";
+import {PerpMargin} from "./PerpMargin.sol";
 
 /// @title PerpEngine
 /// @notice Positions, cross margin per settlement token, fees, funding accrual and the Vault's
@@ -33,8 +29,7 @@ import {PerpLedger} from "./PerpLedger.sol";
 ///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
 /// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
 ///   visits at most 16 markets (32 legs in hedge mode).
-contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, ReentrancyGuard, PerpLedger {
-    using EnumerableSet for EnumerableSet.UintSet;
+contract PerpEngine is AccessControlled, PerpMargin {
     using SafeCast for uint256;
     using SafeCast for int256;
 
@@ -44,15 +39,8 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     uint8 public constant FLAG_REDUCE_ONLY = 2;
     /// @notice Fill flag: hedge-mode short leg.
     uint8 public constant FLAG_SHORT_LEG = 4;
-
-    /// @notice The collateral custodian.
-    Vault public immutable vault;
-    /// @notice Market parameters.
-    IMarketRegistry public immutable registry;
-    /// @notice Fee tiers.
-    IFeeSchedule public immutable feeSchedule;
-    /// @notice Index prices and volatility.
-    IPriceOracle public immutable oracle;
+    /// @notice Fill flag: hedge-mode long leg (declared explicitly by settled orders).
+    uint8 public constant FLAG_LONG_LEG = 8;
 
     /// @notice A constructor address is zero.
     error PerpEngineZeroAddress();
@@ -72,10 +60,18 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     error PerpEnginePositionLimit(uint256 fillIndex, address account, uint256 sizeX18, uint256 maxX18);
     /// @notice Open interest would exceed the market's cap.
     error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
-    /// @notice After risk increased, equity is below the initial margin.
-    error PerpEngineInsufficientMargin(address account, address token, int256 equityX18, uint256 requiredX18);
-    /// @notice After a reduction, equity is below the maintenance margin.
-    error PerpEngineBelowMaintenance(address account, address token, int256 equityX18, uint256 requiredX18);
+    /// @dev The market of a run of consecutive fills, read once; `health` 0 unknown, 1 healthy, 2 not.
+    struct MarketRun {
+        IMarketRegistry.Market m;
+        uint256 id;
+        uint256 health;
+    }
+
+    /// @notice The taker's fee exceeds the maximum its signed order accepts.
+    error PerpEngineTakerFeeAboveMax(uint256 fillIndex, uint256 feeX18, uint256 maxFeeX18);
+    /// @notice A settled order's declared leg does not match the account's hedge mode in the market
+    /// (`declaredLeg` 0 one-way, 1 long, 2 short; 3 = both leg flags set).
+    error PerpEngineHedgeLegMismatch(uint256 fillIndex, address account, uint8 declaredLeg, bool hedgeMode);
     /// @notice Hedge mode can only change while the account is flat in the market.
     error PerpEngineNotFlat(address account, uint256 marketId);
 
@@ -105,31 +101,26 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param feeSchedule_ The fee schedule (the engine needs Roles.LEDGER to record volume).
     constructor(IAccessControl acl_, Vault vault_, IMarketRegistry registry_, IFeeSchedule feeSchedule_)
         AccessControlled(acl_)
+        PerpMargin(vault_, _nonZero(registry_), feeSchedule_)
     {
-        if (address(vault_) == address(0) || address(registry_) == address(0) || address(feeSchedule_) == address(0))
-        {
-            revert PerpEngineZeroAddress();
-        }
-        vault = vault_;
-        registry = registry_;
-        feeSchedule = feeSchedule_;
-        oracle = registry_.oracle();
+        if (address(vault_) == address(0) || address(feeSchedule_) == address(0)) revert PerpEngineZeroAddress();
     }
 
     // ------------------------------------------------------------------ trading
 
     /// @inheritdoc IPerpEngine
     function applyFills(Fill[] calldata fills) external onlyRole(Roles.SETTLER) nonReentrant {
-        Touch[] memory touches = new Touch[](fills.length * 2);
-        uint256 n;
-        for (uint256 i; i < fills.length; ++i) {
-            (address token, bool makerUp, bool takerUp) = _applyFill(i, fills[i]);
-            n = _touch(touches, n, fills[i].maker, token, makerUp);
-            n = _touch(touches, n, fills[i].taker, token, takerUp);
-        }
-        for (uint256 j; j < n; ++j) {
-            _checkEndState(touches[j]);
-        }
+        _applyFills(fills, new uint256[](0));
+    }
+
+    /// @inheritdoc IPerpEngine
+    function applySettledFills(Fill[] calldata fills, uint256[] calldata takerMaxFeeRatesX18)
+        external
+        onlyRole(Roles.SETTLER)
+        nonReentrant
+    {
+        if (takerMaxFeeRatesX18.length != fills.length) revert PerpEngineInvalidFill(fills.length);
+        _applyFills(fills, takerMaxFeeRatesX18);
     }
 
     /// @notice Switches the caller between one-way and hedge mode in a market (only while flat there).
@@ -137,11 +128,11 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
     /// @param enabled True for hedge mode.
     function setHedgeMode(uint256 marketId, bool enabled) external {
         registry.marginInfo(marketId); // reverts for an unknown market
-        mapping(uint8 => Position) storage legs = _positions[msg.sender][marketId];
+        mapping(uint8 => PackedPosition) storage legs = _positions[msg.sender][marketId];
         if (legs[LEG_NET].size != 0 || legs[LEG_LONG].size != 0 || legs[LEG_SHORT].size != 0) {
             revert PerpEngineNotFlat(msg.sender, marketId);
         }
-        hedgeMode[msg.sender][marketId] = enabled;
+        legs[LEG_NET].hedgeMode = enabled;
         emit HedgeModeSet(msg.sender, marketId, enabled);
     }
 
@@ -183,100 +174,38 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         _distributeFees(token, feeSchedule.treasury(), feeSchedule.insuranceFund(), feeSchedule.insuranceShareX18());
     }
 
-    /// @notice Moves `account`'s unsettled ledger balance into the Vault: a loss is pulled from its
-    /// Vault balance into the engine's pool account, a profit is paid from the pool while it holds
-    /// enough. Anyone may call it; it does not change the account's equity.
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return movedX18 The signed amount credited to the account's Vault balance.
-    function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
-        int256 cash = unsettledX18[account][token];
-        if (cash < 0) {
-            uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
-            if (x == 0) return 0;
-            movedX18 = -x.toInt256();
-            _bookSettled(account, token, movedX18);
-            vault.transferInternal(token, account, address(this), x);
-        } else if (cash > 0) {
-            uint256 x = Math.min(uint256(cash), vault.balances(address(this), token));
-            if (x == 0) return 0;
-            movedX18 = x.toInt256();
-            _bookSettled(account, token, movedX18);
-            vault.transferInternal(token, address(this), account, x);
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Applies every fill (the registry's market data is read once per run of one market), then
+    /// checks the end state of each touched account once. `caps` empty: no fee cap and legacy leg flags.
+    function _applyFills(Fill[] calldata fills, uint256[] memory caps) private {
+        Touch[] memory touches = new Touch[](fills.length * 2);
+        uint256 n;
+        MarketRun memory run;
+        for (uint256 i; i < fills.length; ++i) {
+            Fill calldata f = fills[i];
+            if (f.marketId != run.id) {
+                run.m = registry.getMarket(f.marketId);
+                run.id = f.marketId;
+                run.health = 0;
+            }
+            (bool makerUp, bool takerUp) =
+                _applyFill(i, f, run, caps.length != 0 ? caps[i] : type(uint256).max, caps.length != 0);
+            n = _touch(touches, n, f.maker, run.m.token, makerUp);
+            n = _touch(touches, n, f.taker, run.m.token, takerUp);
+        }
+        MarginCache memory mc = _newCache();
+        for (uint256 j; j < n; ++j) {
+            _clearTouch(touches[j]);
+            _checkEndState(touches[j], mc);
         }
     }
 
-    /// @notice Re-evaluates whether `account` has negative equity in `token` and updates the
-    /// protocol-wide withdrawal gate. Anyone may call it (keepers watch prices).
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return negative True when the account's equity is negative.
-    function pokeNegativeEquity(address account, address token) external returns (bool negative) {
-        int256 eq = _evaluate(account, token, false).equity;
-        negative = eq < 0;
-        _setNegativeFlag(account, token, negative, eq);
-    }
-
-    // ------------------------------------------------------------------ views
-
-    /// @inheritdoc IWithdrawalGuard
-    function isWithdrawalAllowed(address account, address token, uint256 balanceAfterX18)
-        external
-        view
-        returns (bool allowed)
+    function _applyFill(uint256 i, Fill calldata f, MarketRun memory run, uint256 cap, bool strictLegs)
+        private
+        returns (bool makerUp, bool takerUp)
     {
-        if (negativeEquityCount[token] != 0) return false;
-        AccountState memory s = _evaluate(account, token, false);
-        int256 pending = unsettledX18[account][token] + s.pnl;
-        int256 usable = balanceAfterX18.toInt256() + (pending < 0 ? pending : int256(0));
-        return usable >= s.initialReq.toInt256();
-    }
-
-    /// @inheritdoc IPerpEngine
-    function equity(address account, address token) external view returns (int256) {
-        return _evaluate(account, token, false).equity;
-    }
-
-    /// @inheritdoc IPerpEngine
-    function initialMargin(address account, address token) external view returns (uint256) {
-        return _evaluate(account, token, false).initialReq;
-    }
-
-    /// @inheritdoc IPerpEngine
-    function maintenanceMargin(address account, address token) external view returns (uint256) {
-        return _evaluate(account, token, true).maintenanceReq;
-    }
-
-    /// @inheritdoc IPerpEngine
-    function isLiquidatable(address account, address token) external view returns (bool) {
-        AccountState memory s = _evaluate(account, token, true);
-        return s.equity < s.maintenanceReq.toInt256();
-    }
-
-    /// @notice The seed's margin ratio M = Equity / InitialMargin (18 decimals), max for no positions.
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return ratioX18 The ratio, rounded toward negative infinity.
-    function marginRatio(address account, address token) external view returns (int256 ratioX18) {
-        AccountState memory s = _evaluate(account, token, false);
-        if (s.initialReq == 0) return type(int256).max;
-        int256 m = Math.mulDiv(SignedMath.abs(s.equity), 1e18, s.initialReq, s.equity < 0 ? Math.Rounding.Ceil : Math.Rounding.Floor)
-            .toInt256();
-        return s.equity < 0 ? -m : m;
-    }
-
-    /// @notice The markets where `account` has an open leg settled in `token`.
-    /// @param account The account.
-    /// @param token The settlement token.
-    /// @return marketIds The market ids.
-    function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
-        return _openMarkets[account][token].values();
-    }
-
-    // ------------------------------------------------------------------ internals
-
-    function _applyFill(uint256 i, Fill calldata f) private returns (address token, bool makerUp, bool takerUp) {
-        IMarketRegistry.Market memory m = registry.getMarket(f.marketId);
+        IMarketRegistry.Market memory m = run.m;
         if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(i, f.marketId);
         if (
             f.sizeX18 == 0 || f.priceX18 == 0 || f.sizeX18 % m.trading.lotSizeX18 != 0
@@ -290,23 +219,24 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         t.token = m.token;
         t.priceX18 = f.priceX18;
         t.maxPositionX18 = m.trading.maxPositionX18;
+        t.strictLegs = strictLegs;
         MarketState storage ms = marketStates[f.marketId];
         uint256 oiBefore = ms.longOpenInterestX18;
         uint256 notional;
         (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f);
         if (takerUp || makerUp) {
-            if (m.status != IMarketRegistry.MarketStatus.Active || !oracle.isHealthy(m.asset)) {
+            if (run.health == 0) run.health = oracle.isHealthy(m.asset) ? 1 : 2;
+            if (m.status != IMarketRegistry.MarketStatus.Active || run.health != 1) {
                 revert PerpEngineRiskIncreaseBlocked(i, f.marketId);
             }
             if (notional < m.trading.minNotionalX18) {
                 revert PerpEngineBelowMinNotional(i, notional, m.trading.minNotionalX18);
             }
             uint256 oi = ms.longOpenInterestX18;
-            uint256 cap = m.trading.openInterestCapX18;
-            if (cap != 0 && oi > cap && oi > oiBefore) revert PerpEngineOpenInterestCap(i, oi, cap);
+            uint256 capOi = m.trading.openInterestCapX18;
+            if (capOi != 0 && oi > capOi && oi > oiBefore) revert PerpEngineOpenInterestCap(i, oi, capOi);
         }
-        token = m.token;
-        _chargeFees(f, token, notional, t.inverse ? f.sizeX18 : notional);
+        _chargeFees(i, f, m.token, notional, t.inverse ? f.sizeX18 : notional, cap);
     }
 
     /// @dev Books both sides of a fill; each side's cash (-value, rounded toward +inf) rounds down and the
@@ -324,9 +254,16 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         notional = Math.min(SignedMath.abs(takerFlow), SignedMath.abs(makerFlow));
     }
 
-    function _chargeFees(Fill calldata f, address token, uint256 notional, uint256 volumeUsd) private {
+    function _chargeFees(uint256 i, Fill calldata f, address token, uint256 notional, uint256 volumeUsd, uint256 cap)
+        private
+    {
         (uint256 takerFee, uint256 makerRebate) =
             feeSchedule.chargeFill(f.maker, f.taker, notional, volumeUsd, (f.takerFlags & FLAG_API) != 0);
+        if (cap != type(uint256).max) {
+            // the order's maximum under the engine's rounding (up); a maker is never charged
+            uint256 maxFee = Math.mulDiv(notional, cap, 1e18, Math.Rounding.Ceil);
+            if (takerFee > maxFee) revert PerpEngineTakerFeeAboveMax(i, takerFee, maxFee);
+        }
         _bookFees(f.maker, f.taker, token, takerFee, makerRebate);
         emit FillApplied(f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, takerFee, makerRebate);
     }
@@ -336,12 +273,25 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         private
         returns (bool increased)
     {
-        uint8 leg = LEG_NET;
-        if (hedgeMode[account][t.marketId]) leg = (flags & FLAG_SHORT_LEG) != 0 ? LEG_SHORT : LEG_LONG;
-        Position storage p = _positions[account][t.marketId][leg];
+        uint8 leg = _legOf(t, account, flags);
+        PackedPosition storage p = _positions[account][t.marketId][leg];
         _settleFunding(account, t.marketId, t.token, leg, p, ms);
         int256 oldSize = p.size;
         int256 newSize = oldSize + delta;
+        increased = _checkLeg(t, account, leg, oldSize, newSize, flags);
+        (int256 openValue, int256 realised) = _rebase(t, p.openValueX18, oldSize, delta, flow);
+        _resize(ms, p, oldSize, newSize, openValue);
+        _bookRealised(account, t.token, realised);
+        _trackOpen(account, t.token, t.marketId, oldSize, newSize);
+        emit PositionUpdated(account, t.marketId, leg, newSize, openValue, realised);
+    }
+
+    /// @dev Leg direction, reduce-only and position limit; returns whether the leg's risk increases.
+    function _checkLeg(Trade memory t, address account, uint8 leg, int256 oldSize, int256 newSize, uint8 flags)
+        private
+        pure
+        returns (bool increased)
+    {
         if ((leg == LEG_LONG && newSize < 0) || (leg == LEG_SHORT && newSize > 0)) {
             revert PerpEngineHedgeLegOverclosed(t.fillIndex, account);
         }
@@ -353,54 +303,21 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
                 revert PerpEnginePositionLimit(t.fillIndex, account, absNew, t.maxPositionX18);
             }
         }
-        int256 realised = _rebase(t, p, oldSize, delta, flow);
-        _resize(ms, p, oldSize, newSize);
-        _bookRealised(account, t.token, realised);
-        _trackOpen(account, t.token, t.marketId, oldSize, newSize);
-        emit PositionUpdated(account, t.marketId, leg, newSize, p.openValueX18, realised);
     }
 
-    function _checkEndState(Touch memory t) private {
-        AccountState memory s = _evaluate(t.account, t.token, !t.riskIncreased);
-        if (t.riskIncreased) {
-            if (s.equity < s.initialReq.toInt256()) {
-                revert PerpEngineInsufficientMargin(t.account, t.token, s.equity, s.initialReq);
+    /// @dev The leg a side trades. Settled orders (`strictLegs`) declare it: a hedge-mode account must
+    /// name exactly one leg (FLAG_LONG_LEG or FLAG_SHORT_LEG), a one-way account neither. Other callers
+    /// pass FLAG_SHORT_LEG for the short leg of a hedge-mode account, anything else means its long leg.
+    function _legOf(Trade memory t, address account, uint8 flags) private view returns (uint8 leg) {
+        bool hedge = hedgeMode(account, t.marketId);
+        if (t.strictLegs) {
+            uint8 declared = ((flags & FLAG_LONG_LEG) != 0 ? 1 : 0) | ((flags & FLAG_SHORT_LEG) != 0 ? 2 : 0);
+            if (hedge ? (declared == 0 || declared == 3) : declared != 0) {
+                revert PerpEngineHedgeLegMismatch(t.fillIndex, account, declared, hedge);
             }
-        } else if (s.equity < s.maintenanceReq.toInt256()) {
-            revert PerpEngineBelowMaintenance(t.account, t.token, s.equity, s.maintenanceReq);
         }
-        if (negativeEquityFlag[t.account][t.token]) _setNegativeFlag(t.account, t.token, false, s.equity);
-    }
-
-    function _evaluate(address account, address token, bool withMaintenance)
-        private
-        view
-        returns (AccountState memory s)
-    {
-        s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
-        EnumerableSet.UintSet storage set = _openMarkets[account][token];
-        uint256 count = set.length();
-        for (uint256 k; k < count; ++k) {
-            _addMarket(s, account, set.at(k), withMaintenance);
-        }
-        s.equity += s.pnl;
-    }
-
-    function _addMarket(AccountState memory s, address account, uint256 marketId, bool withMaintenance)
-        private
-        view
-    {
-        LegContext memory c;
-        bytes32 asset;
-        (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
-        (c.priceX18,) = oracle.getPrice(asset);
-        c.mmrX18 = withMaintenance ? registry.maintenanceRate(marketId) : 0;
-        c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
-        mapping(uint8 => Position) storage legs = _positions[account][marketId];
-        for (uint8 leg; leg < 3; ++leg) {
-            Position storage p = legs[leg];
-            if (p.size != 0) _addLeg(s, p, c);
-        }
+        if (!hedge) return LEG_NET;
+        return (flags & FLAG_SHORT_LEG) != 0 ? LEG_SHORT : LEG_LONG;
     }
 
     // ------------------------------------------------------------------ liquidation (issue 6)
@@ -450,7 +367,7 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         _applyLeg(t, ms, account, accountDeltaX18, accountFlow, accountFlags | FLAG_REDUCE_ONLY);
         bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, counterpartyFlow, counterpartyFlags);
         _bookResidual(t.token, uint256(accountFlow + counterpartyFlow));
-        _checkEndState(Touch(counterparty, m.token, up));
+        _checkEndState(Touch(counterparty, m.token, up), _newCache());
         emit LiquidationTrade(account, counterparty, marketId, accountDeltaX18, priceX18);
     }
 
@@ -468,5 +385,10 @@ contract PerpEngine is IPerpEngine, IWithdrawalGuard, AccessControlled, Reentran
         unsettledX18[from][token] -= x;
         unsettledX18[to][token] += x;
         emit LiquidationTransfer(from, to, token, amountX18);
+    }
+
+    function _nonZero(IMarketRegistry registry_) private pure returns (IMarketRegistry) {
+        if (address(registry_) == address(0)) revert PerpEngineZeroAddress();
+        return registry_;
     }
 }

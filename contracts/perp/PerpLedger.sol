@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
-import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
 /// @title PerpLedger
@@ -13,7 +12,6 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 /// entries (accounts, fee pool, funding pool), which is what makes the engine's conservation
 /// identity exact.
 abstract contract PerpLedger {
-    using EnumerableSet for EnumerableSet.UintSet;
     using SafeCast for uint256;
     using SafeCast for int256;
 
@@ -34,6 +32,17 @@ abstract contract PerpLedger {
         int256 fundingSnapshotX18;
     }
 
+    /// @dev Storage form of {Position}: size and basis share one slot (a fill of an existing position
+    /// reads and writes one slot, plus the funding snapshot only when the index moved). Writes are
+    /// SafeCast to int128 / int248 (a revert, never a silent truncation). The net leg's second slot also
+    /// holds the account's hedge mode in the market, next to the snapshot a one-way fill reads anyway.
+    struct PackedPosition {
+        int128 size;
+        int128 openValueX18;
+        int248 fundingSnapshotX18;
+        bool hedgeMode;
+    }
+
     /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
     /// so what open positions can still claim from the funding pool is `fundingWeight / 1e18`.
     struct MarketState {
@@ -51,9 +60,12 @@ abstract contract PerpLedger {
         bool inverse;
         uint256 priceX18;
         uint256 maxPositionX18;
+        bool strictLegs;
     }
 
     struct LegContext {
+        uint256 marketId;
+        bool hasMaintenance;
         bool inverse;
         uint256 priceX18;
         int256 fundingIndexX18;
@@ -68,6 +80,12 @@ abstract contract PerpLedger {
         bool riskIncreased;
     }
 
+    /// @dev What a margin check reads of each market, loaded once per call (fills of one batch share it).
+    struct MarginCache {
+        LegContext[] ctx;
+        uint256 count;
+    }
+
     struct AccountState {
         int256 equity;
         int256 pnl;
@@ -75,11 +93,11 @@ abstract contract PerpLedger {
         uint256 maintenanceReq;
     }
 
-    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => Position))) internal _positions;
-    mapping(address account => mapping(address token => EnumerableSet.UintSet)) internal _openMarkets;
+    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
+    /// @dev Markets with an open leg per (account, token), packed in one slot: up to {MAX_OPEN_MARKETS}
+    /// uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at 1).
+    mapping(address account => mapping(address token => uint256 lanes)) internal _openMarkets;
 
-    /// @notice Whether an account trades a market in hedge mode.
-    mapping(address account => mapping(uint256 marketId => bool)) public hedgeMode;
     /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
     mapping(address account => mapping(address token => int256)) public unsettledX18;
     /// @notice Net fees collected and not yet distributed, per token.
@@ -110,7 +128,16 @@ abstract contract PerpLedger {
     /// @param leg 0 one-way, 1 hedge long, 2 hedge short.
     /// @return position The leg.
     function positionOf(address account, uint256 marketId, uint8 leg) external view returns (Position memory) {
-        return _positions[account][marketId][leg];
+        PackedPosition storage p = _positions[account][marketId][leg];
+        return Position(p.size, p.openValueX18, p.fundingSnapshotX18);
+    }
+
+    /// @notice Whether an account trades a market in hedge mode.
+    /// @param account The account.
+    /// @param marketId The market.
+    /// @return enabled True in hedge mode (long and short legs), false in one-way mode.
+    function hedgeMode(address account, uint256 marketId) public view returns (bool enabled) {
+        return _positions[account][marketId][LEG_NET].hedgeMode;
     }
 
     function _settleFunding(
@@ -118,7 +145,7 @@ abstract contract PerpLedger {
         uint256 marketId,
         address token,
         uint8 leg,
-        Position storage p,
+        PackedPosition storage p,
         MarketState storage ms
     ) internal {
         int256 index = ms.fundingIndexX18;
@@ -134,12 +161,15 @@ abstract contract PerpLedger {
             }
             ms.fundingWeightX36 += size * (index - snapshot);
         }
-        p.fundingSnapshotX18 = index;
+        p.fundingSnapshotX18 = index.toInt248();
     }
 
-    /// @dev Sets the new size after funding was settled (snapshot == index) and updates aggregates.
-    function _resize(MarketState storage ms, Position storage p, int256 oldSize, int256 newSize) internal {
-        p.size = newSize;
+    /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and
+    /// updates the market aggregates.
+    function _resize(MarketState storage ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
+        internal
+    {
+        (p.size, p.openValueX18) = (newSize.toInt128(), openValue.toInt128());
         ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
         if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
         else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
@@ -203,8 +233,9 @@ abstract contract PerpLedger {
         emit NegativeEquityFlagSet(account, token, negative, equityX18);
     }
 
-    function _addLeg(AccountState memory s, Position storage p, LegContext memory c) internal view {
+    function _addLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) internal view {
         int256 size = p.size;
+        if (size == 0) return;
         s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
             - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
         uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
@@ -212,55 +243,102 @@ abstract contract PerpLedger {
         if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
     }
 
-    /// @dev Updates the cost basis for a size change and returns the realised PnL (rounded down).
-    function _rebase(Trade memory t, Position storage p, int256 oldSize, int256 delta, int256 flow)
+    /// @dev The cost basis after a size change and the realised PnL (rounded down).
+    function _rebase(Trade memory t, int256 openValue, int256 oldSize, int256 delta, int256 flow)
         internal
-        returns (int256 realised)
+        pure
+        returns (int256 newOpenValue, int256 realised)
     {
-        int256 openValue = p.openValueX18;
-        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
-            p.openValueX18 = openValue + flow;
-            return 0;
-        }
+        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) return (openValue + flow, 0);
         uint256 absOld = SignedMath.abs(oldSize);
         uint256 absDelta = SignedMath.abs(delta);
         if (absDelta <= absOld) {
             int256 basis = PerpMath.basisShareUp(openValue, absDelta, absOld);
-            p.openValueX18 = openValue - basis;
-            return -flow - basis;
+            return (openValue - basis, -flow - basis);
         }
         // flip through zero: close the whole old position, open the remainder at the same price
         int256 closeFlow = PerpMath.valueUp(t.inverse, -oldSize, t.priceX18);
-        p.openValueX18 = flow - closeFlow;
-        return -closeFlow - openValue;
+        return (flow - closeFlow, -closeFlow - openValue);
     }
 
     function _trackOpen(address account, address token, uint256 marketId, int256 oldSize, int256 newSize) internal {
-        EnumerableSet.UintSet storage set = _openMarkets[account][token];
         if (oldSize == 0 && newSize != 0) {
-            if (set.add(marketId) && set.length() > MAX_OPEN_MARKETS) {
-                revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
-            }
+            _addOpenMarket(account, token, marketId);
         } else if (oldSize != 0 && newSize == 0) {
-            mapping(uint8 => Position) storage legs = _positions[account][marketId];
+            mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
             if (legs[LEG_NET].size == 0 && legs[LEG_LONG].size == 0 && legs[LEG_SHORT].size == 0) {
-                set.remove(marketId);
+                _removeOpenMarket(account, token, marketId);
             }
         }
     }
 
-    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
-        internal
-        pure
-        returns (uint256)
-    {
-        for (uint256 k; k < n; ++k) {
-            if (touches[k].account == account && touches[k].token == token) {
-                if (up) touches[k].riskIncreased = true;
-                return n;
+    function _addOpenMarket(address account, address token, uint256 marketId) private {
+        uint256 lanes = _openMarkets[account][token];
+        uint256 k;
+        for (; k < MAX_OPEN_MARKETS; ++k) {
+            uint256 id = (lanes >> (k << 4)) & 0xffff;
+            if (id == marketId) return;
+            if (id == 0) break;
+        }
+        if (k == MAX_OPEN_MARKETS) revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
+        _openMarkets[account][token] = lanes | (uint256(marketId.toUint16()) << (k << 4));
+    }
+
+    /// @dev Removes `marketId` and moves the last lane into its place (lanes stay contiguous).
+    function _removeOpenMarket(address account, address token, uint256 marketId) private {
+        uint256 lanes = _openMarkets[account][token];
+        uint256 count = _laneCount(lanes);
+        for (uint256 k; k < count; ++k) {
+            if (((lanes >> (k << 4)) & 0xffff) == marketId) {
+                uint256 lastShift = (count - 1) << 4;
+                uint256 lastId = (lanes >> lastShift) & 0xffff;
+                lanes &= ~(uint256(0xffff) << lastShift);
+                if (k != count - 1) lanes = (lanes & ~(uint256(0xffff) << (k << 4))) | (lastId << (k << 4));
+                _openMarkets[account][token] = lanes;
+                return;
             }
         }
+    }
+
+    function _laneCount(uint256 lanes) internal pure returns (uint256 count) {
+        while (count < MAX_OPEN_MARKETS && ((lanes >> (count << 4)) & 0xffff) != 0) ++count;
+    }
+
+    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
+    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
+    /// slots are cleared by {_clearTouch} before the call returns.
+    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
+        internal
+        returns (uint256)
+    {
+        bytes32 key = _touchKey(account, token);
+        uint256 slot;
+        assembly {
+            slot := tload(key)
+        }
+        if (slot != 0) {
+            if (up) touches[slot - 1].riskIncreased = true;
+            return n;
+        }
         touches[n] = Touch(account, token, up);
+        assembly {
+            tstore(key, add(n, 1))
+        }
         return n + 1;
+    }
+
+    function _clearTouch(Touch memory t) internal {
+        bytes32 key = _touchKey(t.account, t.token);
+        assembly {
+            tstore(key, 0)
+        }
+    }
+
+    function _touchKey(address account, address token) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, token)
+            key := keccak256(0x00, 0x40)
+        }
     }
 }

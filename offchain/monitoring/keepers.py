@@ -186,7 +186,7 @@ def watch_oracle_submitter(
 
 
 class MeteredChainClient:
-    """A settlement ``ChainClient`` that records batch latency (prepare to broadcast result), settlement gas
+    """A settlement ``ChainClient`` that records batch latency (prepare to confirmed receipt), settlement gas
     (``gas_of(tx_hash)``), batch results and the last batch id. Everything else is delegated."""
 
     def __init__(
@@ -201,6 +201,7 @@ class MeteredChainClient:
         self.gas_of = gas_of
         self.clock = clock
         self._prepared_at: dict[int, tuple[float, int]] = {}
+        self._sent: dict[str, tuple[float, int]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -226,22 +227,28 @@ class MeteredChainClient:
     def tx_hash(self, prepared: Any) -> str:
         return self.inner.tx_hash(prepared)
 
-    def broadcast(self, prepared: Any) -> bool:
-        ok = self.inner.broadcast(prepared)
-        now = self.clock()
-        started, n_fills = self._prepared_at.pop(id(prepared), (now, 0))
-        self.metrics.batch_latency.observe(now - started)
+    def send(self, prepared: Any) -> None:
+        self.inner.send(prepared)
+        started, n_fills = self._prepared_at.pop(id(prepared), (self.clock(), 0))
+        self._sent[self.inner.tx_hash(prepared)] = (started, n_fills)
+
+    def wait(self, tx_hash: str, timeout: float) -> bool | None:
+        """Confirmation of a sent batch: latency is prepare to confirmed receipt; a reconciliation wait on a
+        transaction this process did not send (after a restart) records the result only."""
+        ok = self.inner.wait(tx_hash, timeout)
+        if ok is None:
+            return None
+        started, n_fills = self._sent.pop(tx_hash, (None, 0))
+        if started is not None:
+            self.metrics.batch_latency.observe(self.clock() - started)
         self.metrics.batches.labels("settled" if ok else "reverted").inc()
         if ok:
             self.metrics.fills_settled.inc(n_fills)
         if self.gas_of is not None:
-            gas = self.gas_of(self.inner.tx_hash(prepared))
+            gas = self.gas_of(tx_hash)
             if gas is not None:
                 self.metrics.settlement_gas.observe(gas)
         return ok
-
-    def wait(self, tx_hash: str, timeout: float) -> bool | None:
-        return self.inner.wait(tx_hash, timeout)
 
 
 def start_submitter_metrics(port: int | None) -> tuple[SubmitterMetrics, KeeperMonitor] | None:

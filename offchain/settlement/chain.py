@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_hex
 
-from offchain.settlement.fills import SettlementFill
+from offchain.settlement.fills import SettlementFill, encode_batch
 
 #: ISettlement.FillError names, by value.
 FILL_ERRORS = (
@@ -63,23 +63,52 @@ class ChainClient(Protocol):
 
     def tx_hash(self, prepared: Any) -> str: ...
 
-    def broadcast(self, prepared: Any) -> bool:
-        """Send and wait for inclusion; True on success, False if it reverted."""
+    def send(self, prepared: Any) -> None:
+        """Broadcast the signed transaction without waiting for it (see :meth:`wait`)."""
 
     def wait(self, tx_hash: str, timeout: float) -> bool | None:
         """Status of an earlier transaction: True/False once mined, None if unknown or not mined in time."""
 
 
-def _error_table(*contracts: Any) -> dict[bytes, tuple[str, list[str], list[str]]]:
-    table = {}
-    for contract in contracts:
-        for item in contract.contract_type.abi:
-            if getattr(item, "type", None) != "error":
+ErrorTable = dict[bytes, tuple[str, list[str], list[str]]]
+
+
+def error_table_of(*contracts: Any) -> ErrorTable:
+    """Custom errors of ape contracts by selector (see :func:`error_table_from_abis`)."""
+    return error_table_from_abis(*(contract.contract_type.model_dump(mode="json")["abi"] for contract in contracts))
+
+
+def _canonical_type(item: dict[str, Any]) -> str:
+    """The canonical ABI type of an input (tuples expanded)."""
+    kind = item["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_canonical_type(c) for c in item["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+def error_table_from_abis(*abis: Sequence[dict[str, Any]]) -> ErrorTable:
+    """Custom errors of JSON ABIs by 4-byte selector: (name, input types, input names)."""
+    table: ErrorTable = {}
+    for abi in abis:
+        for item in abi:
+            if item.get("type") != "error":
                 continue
-            types = [i.canonical_type for i in item.inputs]
-            selector = keccak(text=f"{item.name}({','.join(types)})")[:4]
-            table[selector] = (item.name, types, [i.name for i in item.inputs])
+            types = [_canonical_type(i) for i in item.get("inputs", [])]
+            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+            table[selector] = (item["name"], types, [i["name"] for i in item.get("inputs", [])])
     return table
+
+
+def decode_revert_data(table: ErrorTable, data: str) -> SettlementRevert | None:
+    """Decode ``0x``-prefixed revert data with an error table, or None if it is no known custom error."""
+    if not (data.startswith("0x") and len(data) >= 10):
+        return None
+    raw = bytes.fromhex(data[2:])
+    entry = table.get(raw[:4])
+    if entry is None:
+        return None
+    name, types, names = entry
+    return SettlementRevert(name, dict(zip(names, abi_decode(types, raw[4:]), strict=True)))
 
 
 class ApeChainClient:
@@ -89,7 +118,7 @@ class ApeChainClient:
         self.settlement = settlement
         self.operator = operator
         self.provider = provider
-        self._errors = _error_table(settlement, engine)
+        self._errors = error_table_of(settlement, engine)
 
     def last_batch_id(self) -> int:
         return int(self.settlement.lastBatchId())
@@ -98,7 +127,7 @@ class ApeChainClient:
         return bytes(self.settlement.batches(batch_id).root)
 
     def prepare(self, batch_id: int, root: bytes, fills: Sequence[SettlementFill]) -> Any:
-        args = (batch_id, root, [f.as_tuple() for f in fills])
+        args = (batch_id, root, encode_batch(fills))
         self._simulate(args)
         try:
             return self.settlement.settleBatch.as_transaction(*args, sender=self.operator, sign=True)
@@ -121,26 +150,13 @@ class ApeChainClient:
 
     def decode_data(self, data: str) -> SettlementRevert | None:
         """Decode ``0x``-prefixed revert data with the Settlement and engine error tables."""
-        if not (data.startswith("0x") and len(data) >= 10):
-            return None
-        raw = bytes.fromhex(data[2:])
-        entry = self._errors.get(raw[:4])
-        if entry is None:
-            return None
-        name, types, names = entry
-        return SettlementRevert(name, dict(zip(names, abi_decode(types, raw[4:]), strict=True)))
+        return decode_revert_data(self._errors, data)
 
     def tx_hash(self, prepared: Any) -> str:
         return to_hex(prepared.txn_hash)
 
-    def broadcast(self, prepared: Any) -> bool:
-        try:
-            receipt = self.provider.send_transaction(prepared)
-        except Exception as exc:
-            if self._is_revert(exc):
-                return False
-            raise
-        return not receipt.failed
+    def send(self, prepared: Any) -> None:
+        self.provider.web3.eth.send_raw_transaction(prepared.serialize_transaction())
 
     def wait(self, tx_hash: str, timeout: float) -> bool | None:
         try:

@@ -14,13 +14,11 @@ from offchain.orders.order import Domain
 
 
 def deploy_settlement(project: Any, deployer: Any, core: Any, perp: Any) -> Any:
-    """Deploy Settlement wired to ``perp`` (engine, registry, fee schedule) and ``core.compliance``.
+    """Deploy Settlement wired to ``perp`` (engine, registry) and ``core.compliance``.
 
     ``deployer`` must hold Roles.ADMIN on ``core.acl``.
     """
-    settlement = project.Settlement.deploy(
-        core.acl, perp.engine, perp.registry, perp.fees, core.compliance, sender=deployer
-    )
+    settlement = project.Settlement.deploy(core.acl, perp.engine, perp.registry, core.compliance, sender=deployer)
     core.acl.grantRole(roles.SETTLER, settlement, sender=deployer)
     return settlement
 

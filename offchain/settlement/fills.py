@@ -1,4 +1,13 @@
-"""Fill encoding shared with contracts/settlement/Settlement.sol: call tuples and Merkle leaves.
+"""Fill encoding shared with contracts/settlement/Settlement.sol: the packed batch and Merkle leaves.
+
+Batch calldata (``contracts/libraries/PackedFills.sol``), big-endian, no padding::
+
+    batch = uint16 fillCount || fill * fillCount
+    fill  = order(maker) || sig(maker) || order(taker) || sig(taker) || uint128 size || uint128 price
+    order = abi.encodePacked(trader, uint32 marketId, uint8 isBuy, uint8 leg, uint16 flags, uint16 leverage,
+            uint128 size, uint128 limitPrice, uint64 maxFeeRate, uint64 nonce, uint64 expiry)   (86 bytes)
+    sig   = uint16 length || bytes: a 65-byte ECDSA signature that recovers to the order's trader is sent in
+            its 64-byte EIP-2098 form ``r || vs``; anything else (delegate keys, ERC-1271 payloads) as is.
 
 Leaf data of fill ``i`` of batch ``b`` (104 bytes)::
 
@@ -12,10 +21,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from offchain.orders.order import Order, SignedOrder
+from eth_utils import to_canonical_address
+
+from offchain.orders.order import ORDER_FIELDS, Order, SignedOrder
+from offchain.orders.signing import SignatureError, recover_signer_bytes
 from offchain.settlement.merkle import BatchTree
 
 LEAF_BYTES = 104
+ORDER_BYTES = 86
+MAX_BATCH_FILLS = 2**16 - 1
 
 
 @dataclass(frozen=True)
@@ -34,20 +48,52 @@ class SettlementFill:
             return fill
         return cls(fill.maker, fill.taker, fill.size_x18, fill.price_x18)  # type: ignore[attr-defined]
 
-    def as_tuple(self) -> tuple:
-        """The ``ISettlement.SignedFill`` ABI tuple."""
+    def packed(self) -> bytes:
+        """This fill in the batch encoding (see the module docstring)."""
+        if not (0 <= self.size_x18 < 1 << 128 and 0 <= self.price_x18 < 1 << 128):
+            raise ValueError("size and price must fit uint128")
         return (
-            order_tuple(self.maker.order),
-            order_tuple(self.taker.order),
-            self.maker.signature,
-            self.taker.signature,
-            self.size_x18,
-            self.price_x18,
+            pack_order(self.maker.order)
+            + pack_signature(self.maker)
+            + pack_order(self.taker.order)
+            + pack_signature(self.taker)
+            + self.size_x18.to_bytes(16, "big")
+            + self.price_x18.to_bytes(16, "big")
         )
 
     def leaf(self, batch_id: int) -> bytes:
         """This fill's leaf data in batch ``batch_id``."""
         return fill_leaf(batch_id, self.maker.hash, self.taker.hash, self.size_x18, self.price_x18)
+
+
+def encode_batch(fills: Sequence[SettlementFill]) -> bytes:
+    """The ``fills`` argument of ``Settlement.settleBatch``: ``uint16 count`` then each packed fill."""
+    if not 0 < len(fills) <= MAX_BATCH_FILLS:
+        raise ValueError(f"a batch holds 1..{MAX_BATCH_FILLS} fills, got {len(fills)}")
+    return len(fills).to_bytes(2, "big") + b"".join(f.packed() for f in fills)
+
+
+def pack_order(order: Order) -> bytes:
+    """``abi.encodePacked`` of the order's fields (86 bytes; ``isBuy`` as one byte)."""
+    m = order.as_message()
+    out = bytearray(to_canonical_address(m["trader"]))
+    for name, _, bits in ORDER_FIELDS[1:]:
+        width = 1 if bits == 1 else bits // 8
+        out += int(m[name]).to_bytes(width, "big")
+    return bytes(out)
+
+
+def pack_signature(signed: SignedOrder) -> bytes:
+    """``uint16 length || signature``; the trader's own ECDSA signature in EIP-2098 form (64 bytes)."""
+    sig = signed.signature
+    try:
+        own = recover_signer_bytes(signed.hash, sig) == to_canonical_address(signed.order.trader)
+    except SignatureError:
+        own = False
+    if own:
+        vs = int.from_bytes(sig[32:64], "big") | ((sig[64] - 27) << 255)
+        sig = sig[:32] + vs.to_bytes(32, "big")
+    return len(sig).to_bytes(2, "big") + sig
 
 
 def order_tuple(order: Order) -> tuple:

@@ -25,7 +25,7 @@ from offchain.orders.order import Domain, Order
 from offchain.orders.signing import address_of_key, sign_order
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
 from offchain.settlement.deploy import deploy_settlement
-from offchain.settlement.fills import SettlementFill, batch_tree
+from offchain.settlement.fills import SettlementFill, batch_tree, encode_batch
 
 ONE = 10**18
 USDC = 10**6
@@ -117,7 +117,7 @@ def settlement_only(project: Any, s: Scenario, chain: Any) -> Scenario:
     """The same traders and registries, but a Settlement whose engine only counts fills (Settlement's own gas)."""
     core, perp, admin = s.contracts["core"], s.contracts["perp"], s.contracts["admin"]
     engine = project.MockSettlementEngine.deploy(sender=admin)
-    settlement = project.Settlement.deploy(core.acl, engine, perp.registry, perp.fees, core.compliance, sender=admin)
+    settlement = project.Settlement.deploy(core.acl, engine, perp.registry, core.compliance, sender=admin)
     bare = Scenario(settlement, engine, s.operator, Domain(chain.chain_id, str(settlement.address)), s.maker_keys,
                     s.taker_keys)  # fmt: skip
     _warm_up(bare, chain.pending_timestamp + 365 * 86400)
@@ -128,7 +128,7 @@ def settle(s: Scenario, fills: Sequence[SettlementFill]) -> Any:
     """Settle ``fills`` as the next batch; returns the receipt."""
     batch_id = s.settlement.lastBatchId() + 1
     root = batch_tree(batch_id, fills).root
-    return s.settlement.settleBatch(batch_id, root, [f.as_tuple() for f in fills], sender=s.operator)
+    return s.settlement.settleBatch(batch_id, root, encode_batch(fills), sender=s.operator)
 
 
 def run(s: Scenario, chain: Any, batches: Sequence[int] = BATCHES) -> list[tuple[int, int, int]]:

@@ -5,7 +5,8 @@ Guarantees (with the SQLite store and the contract's consecutive batch ids):
 - A fill is stored (keyed by its source sequence number) before anything else happens to it; a source
   that re-delivers after a restart is de-duplicated, and ``acked_seq`` tells it where to resume.
 - A batch is written (id, fills, root) before it is sent, and the signed transaction's hash before it is
-  broadcast. On restart every open batch is reconciled with the chain first: if the chain's
+  broadcast; a crash may fall between any two steps (cut, signed, sent, confirmed, recorded). On
+  restart every open batch is reconciled with the chain first: if the chain's
   ``lastBatchId`` has reached it, its on-chain root must equal ours and its fills are marked settled;
   otherwise the earlier transaction is awaited and, if it never landed, the batch is sent again. A batch
   id settles at most once on chain, so a duplicate send can only revert, never settle twice.
@@ -17,8 +18,10 @@ Guarantees (with the SQLite store and the contract's consecutive batch ids):
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from offchain.settlement.chain import ChainClient, SettlementRevert
@@ -45,6 +48,7 @@ class BatchSubmitter:
         clock: Callable[[], float] = time.time,
         crash_hook: Callable[[str], None] | None = None,
         wait_timeout_s: float = 30.0,
+        confirm_timeout_s: float = 120.0,
         log: logging.Logger = LOG,
     ):
         if max_batch < 1:
@@ -56,6 +60,7 @@ class BatchSubmitter:
         self.clock = clock
         self.crash_hook = crash_hook
         self.wait_timeout_s = wait_timeout_s
+        self.confirm_timeout_s = confirm_timeout_s
         self.log = log
 
     # ------------------------------------------------------------------ input
@@ -143,8 +148,12 @@ class BatchSubmitter:
         self.store.mark_sent(batch.batch_id, tx_hash)
         self.log.info("batch %d sending: tx %s", batch.batch_id, tx_hash)
         self._crash("after_sign")
-        ok = self.client.broadcast(prepared)
-        self._crash("after_broadcast")
+        self.client.send(prepared)
+        self._crash("after_send")  # submitted, confirmation not yet seen
+        ok = self.client.wait(tx_hash, self.confirm_timeout_s)
+        if ok is None:
+            raise SubmitterError(f"batch {batch.batch_id}: tx {tx_hash} not confirmed in time; a restart reconciles it")
+        self._crash("after_confirm")
         if not ok:
             if self._already_settled(batch):
                 return len(batch.fills)
@@ -186,3 +195,33 @@ class BatchSubmitter:
     def _crash(self, point: str) -> None:
         if self.crash_hook is not None:
             self.crash_hook(point)
+
+
+#: Named points where :class:`BatchSubmitter` calls its crash hook, in the order a batch passes them.
+CRASH_POINTS = ("after_cut", "after_sign", "after_send", "after_confirm", "after_settled")
+
+
+def crash_hook_from_env(environ: Mapping[str, str]) -> Callable[[str], None] | None:
+    """A hook that SIGKILLs this process at ``PERPX_CRASH_AT=<point>[:<n>]`` (the n-th time, default 1).
+
+    For crash tests of the real process: no cleanup handler runs, exactly like a power cut.
+    """
+    spec = environ.get("PERPX_CRASH_AT", "").strip()
+    if not spec:
+        return None
+    point, _, nth = spec.partition(":")
+    if point not in CRASH_POINTS:
+        raise ValueError(f"PERPX_CRASH_AT: unknown point {point!r}; expected one of {', '.join(CRASH_POINTS)}")
+    target = int(nth) if nth else 1
+    seen = {"n": 0}
+
+    def hook(name: str) -> None:
+        if name != point:
+            return
+        seen["n"] += 1
+        if seen["n"] == target:
+            LOG.warning("PERPX_CRASH_AT=%s: killing process %d at %s", spec, os.getpid(), name)
+            logging.shutdown()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook

@@ -134,20 +134,21 @@ class FakeChainClient:
     def tx_hash(self, prepared):
         return f"0x{prepared.batch_id:064x}"
 
-    def broadcast(self, prepared):
-        return self.ok
+    def send(self, prepared):
+        self.sent = prepared
 
     def wait(self, tx_hash, timeout):
-        return True
+        return self.ok
 
 
 def test_metered_chain_client_records_batches():
     reg = new_registry()
-    ticks = iter([1.0, 3.5, 10.0, 10.25, 11.0])  # prepare 5, broadcast 5, refused prepare, prepare 6, broadcast 6
+    ticks = iter([1.0, 3.5, 10.0, 10.25, 11.0])  # prepare 5, confirm 5, refused prepare, prepare 6, confirm 6
     client = MeteredChainClient(FakeChainClient(True), SubmitterMetrics.create(reg), lambda h: 123_456,
                                 clock=lambda: next(ticks))  # fmt: skip
     assert client.last_batch_id() == 4 and sample(reg, "perpx_submitter_last_batch_id") == 4
-    assert client.broadcast(client.prepare(5, b"r", ["f1", "f2"]))
+    client.send(client.prepare(5, b"r", ["f1", "f2"]))
+    assert client.wait(f"0x{5:064x}", 1) is True
     assert sample(reg, "perpx_submitter_batch_latency_seconds_sum") == 2.5
     assert sample(reg, "perpx_submitter_settlement_gas_sum") == 123_456
     assert sample(reg, "perpx_submitter_fills_settled_total") == 2
@@ -155,9 +156,11 @@ def test_metered_chain_client_records_batches():
         client.prepare(6, b"r", [])
     assert sample(reg, "perpx_submitter_batches_total", {"result": "rejected"}) == 1
     client.inner.ok = False
-    assert not client.broadcast(client.prepare(6, b"r", ["f"]))
+    client.send(client.prepare(6, b"r", ["f"]))
+    assert client.wait(f"0x{6:064x}", 1) is False
     assert sample(reg, "perpx_submitter_batches_total", {"result": "reverted"}) == 1
-    assert client.wait("0x", 1) is True  # delegated
+    assert sample(reg, "perpx_submitter_fills_settled_total") == 2
+    assert client.last_batch_id() == 4  # everything else is delegated
 
 
 def _script(name: str):

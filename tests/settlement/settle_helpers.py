@@ -8,7 +8,8 @@ from eth_utils import keccak
 
 from offchain.orders.order import Domain, Order, SignedOrder
 from offchain.orders.signing import sign_order
-from offchain.settlement.fills import SettlementFill, batch_tree
+from offchain.settlement.chain import ApeChainClient, SettlementRevert
+from offchain.settlement.fills import SettlementFill, batch_tree, encode_batch
 
 ONE = 10**18
 USDC = 10**6
@@ -77,4 +78,24 @@ def settle(settlement, operator, fills: list[SettlementFill], batch_id: int | No
     bid = settlement.lastBatchId() + 1 if batch_id is None else batch_id
     if root is None:
         root = batch_tree(bid, fills).root
-    return settlement.settleBatch(bid, root, [f.as_tuple() for f in fills], sender=operator)
+    return settlement.settleBatch(bid, root, encode_batch(fills), sender=operator)
+
+
+def engine_error(settlement, engine, operator, fills: list[SettlementFill], name: str, **inputs) -> None:
+    """Assert that settling ``fills`` as the next batch reverts with the engine's custom error ``name`` and the
+    given inputs. Simulated with ``eth_call`` (ape decodes a transaction's revert with the called contract's ABI
+    only, and on anvil traces the whole transaction trying): the same code path, decoded strictly."""
+    import pytest
+    from ape import chain
+
+    client = ApeChainClient(settlement, engine, operator, chain.provider)
+    bid = settlement.lastBatchId() + 1
+    with pytest.raises(SettlementRevert) as info:
+        client.prepare(bid, batch_tree(bid, fills).root, fills)
+    err = info.value
+    assert err.name == name, f"expected {name}, got {err}"
+    for key, value in inputs.items():
+        got = err.inputs[key]
+        if isinstance(value, str):
+            value, got = value.lower(), str(got).lower()
+        assert got == value, f"{name}.{key}: expected {value!r}, got {got!r}"

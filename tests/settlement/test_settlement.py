@@ -5,7 +5,7 @@ from __future__ import annotations
 import ape
 import pytest
 from helpers import reverts
-from settle_helpers import FAR, ONE, PRICE, Signer, order, settle, with_sig
+from settle_helpers import FAR, ONE, PRICE, Signer, engine_error, order, settle, with_sig
 
 from offchain.orders.order import FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API, LEG_SHORT, Domain
 from offchain.orders.signing import SECP256K1_N, malleate, sign_order
@@ -266,8 +266,16 @@ def test_fee_cap(settlement, perp, operator, funded, signer):
     def taker(cap: int, flags: int = 0):
         return signer.fill(maker, bob, order(alice, buy=True, maxFeeRate=cap, flags=flags), alice)
 
-    rejected(settlement, operator, [taker(20 * bps - 1)], 0, "TakerFeeAboveMax")
-    rejected(settlement, operator, [taker(18 * bps - 1, FLAG_VIA_API)], 0, "TakerFeeAboveMax")
+    # the engine checks the cap against the fee it charges (one fee computation per fill)
+    fee = 2_000 * ONE * 20 * bps // ONE
+    above_max = "PerpEngineTakerFeeAboveMax"
+    engine_error(settlement, perp.engine, operator, [taker(20 * bps - 1)], above_max, fillIndex=0, feeX18=fee,
+                 maxFeeX18=fee - 2_000)  # fmt: skip
+    big = order(bob, buy=False, size=2 * ONE, nonce=5)
+    first = signer.fill(big, bob, order(alice, buy=True, nonce=9), alice, size=ONE // 2)
+    capped = signer.fill(big, bob, order(alice, buy=True, nonce=10, maxFeeRate=18 * bps - 1, flags=FLAG_VIA_API), alice,
+                         size=ONE)  # fmt: skip
+    engine_error(settlement, perp.engine, operator, [first, capped], above_max, fillIndex=1)
     tx = settle(settlement, operator, [taker(18 * bps, FLAG_VIA_API)])
     (applied,) = tx.events.filter(perp.engine.FillApplied)
     assert applied.takerFeeX18 == 2_000 * ONE * 18 * bps // ONE  # charged exactly at the signed cap
@@ -312,8 +320,8 @@ def test_settled_market_not_tradable(settlement, operator, funded, signer, perp,
 def test_paused_market_blocks_risk_increase(settlement, operator, funded, signer, perp, guardian):
     alice, bob, _ = funded
     perp.registry.pauseMarket(1, sender=guardian)
-    with ape.reverts(perp.engine.PerpEngineRiskIncreaseBlocked, fillIndex=0, marketId=1):
-        settle(settlement, operator, [signer.fill(order(bob, buy=False), bob, order(alice, buy=True), alice)])
+    f = signer.fill(order(bob, buy=False), bob, order(alice, buy=True), alice)
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineRiskIncreaseBlocked", fillIndex=0, marketId=1)
 
 
 def test_compliance(settlement, operator, funded, signer, compliance, compliance_officer, stranger, vault, usdc):
@@ -331,16 +339,15 @@ def test_compliance(settlement, operator, funded, signer, compliance, compliance
 def test_reduce_only_flag_reaches_engine(settlement, operator, funded, signer, perp):
     alice, bob, _ = funded
     f = signer.fill(order(bob, buy=False), bob, order(alice, buy=True, flags=FLAG_REDUCE_ONLY), alice)
-    with ape.reverts(perp.engine.PerpEngineReduceOnly, fillIndex=0, account=alice):
-        settle(settlement, operator, [f])
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineReduceOnly", fillIndex=0, account=alice.address)
 
 
 def test_margin_checked_at_end_state(settlement, operator, funded, signer, perp):
     """A fill too large for the taker's collateral reverts the batch in the engine's end-state check."""
     alice, bob, _ = funded
     f = signer.fill(order(bob, buy=False, size=2_000 * ONE), bob, order(alice, buy=True, size=2_000 * ONE), alice)
-    with ape.reverts(perp.engine.PerpEngineInsufficientMargin):
-        settle(settlement, operator, [f])
+    # both sides are short of margin; accounts are checked in first-touch order (maker first)
+    engine_error(settlement, perp.engine, operator, [f], "PerpEngineInsufficientMargin", account=bob.address)
 
 
 # ------------------------------------------------------------------ SECURITY 7, 9: batches
@@ -363,7 +370,9 @@ def test_roots_zero_uncommitted_replayed(settlement, operator, funded, signer):
     alice, bob, _ = funded
     pair = signer.fill(order(bob, buy=False, size=2 * ONE), bob, order(alice, buy=True, size=2 * ONE), alice, size=ONE)
     with ape.reverts(settlement.SettlementEmptyBatch):
-        settlement.settleBatch(1, b"\x01" * 32, [], sender=operator)
+        settlement.settleBatch(1, b"\x01" * 32, b"", sender=operator)
+    with ape.reverts(settlement.SettlementEmptyBatch):
+        settlement.settleBatch(1, b"\x01" * 32, b"\x00\x00", sender=operator)
     with ape.reverts(settlement.SettlementZeroRoot):
         settle(settlement, operator, [pair], root=b"\x00" * 32)
     computed = batch_tree(1, [pair]).root

@@ -122,7 +122,7 @@ def test_unblamable_revert_stops(tmp_path, settlement, perp, operator, chain, si
 
 @pytest.mark.parametrize(
     ("point", "occurrence"),
-    [("after_cut", 2), ("after_sign", 1), ("after_sign", 2), ("after_broadcast", 2), ("after_settled", 1)],
+    [("after_cut", 2), ("after_sign", 2), ("after_send", 2), ("after_confirm", 1), ("after_settled", 1)],
 )
 def test_crash_and_restart_settles_each_fill_once(tmp_path, settlement, perp, operator, chain, signer, funded, point,
                                                    occurrence):  # fmt: skip

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+import {Vault} from "../core/Vault.sol";
+import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
+import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
+import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
+import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
+import {IWithdrawalGuard} from "../interfaces/IWithdrawalGuard.sol";
+import {PerpLedger} from "./PerpLedger.sol";
+
+/// @title PerpMargin
+/// @notice Account valuation of the perpetual engine: equity, initial and maintenance margin, the
+/// end-state check of a trade, the Vault's withdrawal hook, ledger settlement into the Vault and the
+/// negative-equity gate.
+/// @dev Abstract base of {PerpEngine}. Market data (margin parameters, index price, maintenance rate,
+/// funding index) is read once per call into a {MarginCache}: every account of a batch valued in the
+/// same market reuses it. An account in one-way mode has only its net leg read.
+abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, PerpLedger {
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /// @notice Markets whose data one margin cache holds (further markets are read uncached).
+    uint256 internal constant CACHE_MARKETS = 8;
+
+    /// @notice The collateral custodian.
+    Vault public immutable vault;
+    /// @notice Market parameters.
+    IMarketRegistry public immutable registry;
+    /// @notice Fee tiers.
+    IFeeSchedule public immutable feeSchedule;
+    /// @notice Index prices and volatility.
+    IPriceOracle public immutable oracle;
+
+    /// @notice After risk increased, equity is below the initial margin.
+    error PerpEngineInsufficientMargin(address account, address token, int256 equityX18, uint256 requiredX18);
+    /// @notice After a reduction, equity is below the maintenance margin.
+    error PerpEngineBelowMaintenance(address account, address token, int256 equityX18, uint256 requiredX18);
+
+    constructor(Vault vault_, IMarketRegistry registry_, IFeeSchedule feeSchedule_) {
+        vault = vault_;
+        registry = registry_;
+        feeSchedule = feeSchedule_;
+        oracle = registry_.oracle();
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    /// @notice Moves `account`'s unsettled ledger balance into the Vault: a loss is pulled from its
+    /// Vault balance into the engine's pool account, a profit is paid from the pool while it holds
+    /// enough. Anyone may call it; it does not change the account's equity.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return movedX18 The signed amount credited to the account's Vault balance.
+    function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
+        int256 cash = unsettledX18[account][token];
+        if (cash < 0) {
+            uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
+            if (x == 0) return 0;
+            movedX18 = -x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, account, address(this), x);
+        } else if (cash > 0) {
+            uint256 x = Math.min(uint256(cash), vault.balances(address(this), token));
+            if (x == 0) return 0;
+            movedX18 = x.toInt256();
+            _bookSettled(account, token, movedX18);
+            vault.transferInternal(token, address(this), account, x);
+        }
+    }
+
+    /// @notice Re-evaluates whether `account` has negative equity in `token` and updates the
+    /// protocol-wide withdrawal gate. Anyone may call it (keepers watch prices).
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return negative True when the account's equity is negative.
+    function pokeNegativeEquity(address account, address token) external returns (bool negative) {
+        int256 eq = _evaluate(account, token, false, _newCache()).equity;
+        negative = eq < 0;
+        _setNegativeFlag(account, token, negative, eq);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IWithdrawalGuard
+    function isWithdrawalAllowed(address account, address token, uint256 balanceAfterX18)
+        external
+        view
+        returns (bool allowed)
+    {
+        if (negativeEquityCount[token] != 0) return false;
+        AccountState memory s = _evaluate(account, token, false, _newCache());
+        int256 pending = unsettledX18[account][token] + s.pnl;
+        int256 usable = balanceAfterX18.toInt256() + (pending < 0 ? pending : int256(0));
+        return usable >= s.initialReq.toInt256();
+    }
+
+    /// @inheritdoc IPerpEngine
+    function equity(address account, address token) external view returns (int256) {
+        return _evaluate(account, token, false, _newCache()).equity;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function initialMargin(address account, address token) external view returns (uint256) {
+        return _evaluate(account, token, false, _newCache()).initialReq;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function maintenanceMargin(address account, address token) external view returns (uint256) {
+        return _evaluate(account, token, true, _newCache()).maintenanceReq;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function isLiquidatable(address account, address token) external view returns (bool) {
+        AccountState memory s = _evaluate(account, token, true, _newCache());
+        return s.equity < s.maintenanceReq.toInt256();
+    }
+
+    /// @notice The seed's margin ratio M = Equity / InitialMargin (18 decimals), max for no positions.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return ratioX18 The ratio, rounded toward negative infinity.
+    function marginRatio(address account, address token) external view returns (int256 ratioX18) {
+        AccountState memory s = _evaluate(account, token, false, _newCache());
+        if (s.initialReq == 0) return type(int256).max;
+        int256 m = Math.mulDiv(SignedMath.abs(s.equity), 1e18, s.initialReq, s.equity < 0 ? Math.Rounding.Ceil : Math.Rounding.Floor)
+            .toInt256();
+        return s.equity < 0 ? -m : m;
+    }
+
+    /// @notice The markets where `account` has an open leg settled in `token`.
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return marketIds The market ids.
+    function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
+        uint256 lanes = _openMarkets[account][token];
+        uint256[] memory ids = new uint256[](_laneCount(lanes));
+        for (uint256 k; k < ids.length; ++k) {
+            ids[k] = (lanes >> (k << 4)) & 0xffff;
+        }
+        return ids;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Initial margin when the account's risk increased, else maintenance; clears a stale
+    /// negative-equity flag.
+    function _checkEndState(Touch memory t, MarginCache memory mc) internal {
+        AccountState memory s = _evaluate(t.account, t.token, !t.riskIncreased, mc);
+        if (t.riskIncreased) {
+            if (s.equity < s.initialReq.toInt256()) {
+                revert PerpEngineInsufficientMargin(t.account, t.token, s.equity, s.initialReq);
+            }
+        } else if (s.equity < s.maintenanceReq.toInt256()) {
+            revert PerpEngineBelowMaintenance(t.account, t.token, s.equity, s.maintenanceReq);
+        }
+        // no flag can be set while the token's count is zero (one warm slot instead of a cold one per account)
+        if (negativeEquityCount[t.token] != 0 && negativeEquityFlag[t.account][t.token]) {
+            _setNegativeFlag(t.account, t.token, false, s.equity);
+        }
+    }
+
+    function _newCache() internal pure returns (MarginCache memory mc) {
+        mc.ctx = new LegContext[](CACHE_MARKETS);
+    }
+
+    function _evaluate(address account, address token, bool withMaintenance, MarginCache memory mc)
+        internal
+        view
+        returns (AccountState memory s)
+    {
+        s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
+        uint256 lanes = _openMarkets[account][token];
+        for (uint256 k; k < MAX_OPEN_MARKETS; ++k) {
+            uint256 marketId = (lanes >> (k << 4)) & 0xffff;
+            if (marketId == 0) break;
+            LegContext memory c = _context(mc, marketId, withMaintenance);
+            mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
+            if (hedgeMode(account, marketId)) {
+                _addLeg(s, legs[LEG_LONG], c);
+                _addLeg(s, legs[LEG_SHORT], c);
+            } else {
+                _addLeg(s, legs[LEG_NET], c);
+            }
+        }
+        s.equity += s.pnl;
+    }
+
+    /// @dev The market's margin data, from the cache when present (the maintenance rate is loaded the
+    /// first time it is needed).
+    function _context(MarginCache memory mc, uint256 marketId, bool withMaintenance)
+        private
+        view
+        returns (LegContext memory c)
+    {
+        uint256 n = mc.count;
+        for (uint256 k; k < n; ++k) {
+            if (mc.ctx[k].marketId == marketId) {
+                c = mc.ctx[k];
+                break;
+            }
+        }
+        if (c.marketId == 0) {
+            bytes32 asset;
+            (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
+            (c.priceX18,) = oracle.getPrice(asset);
+            c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
+            c.marketId = marketId;
+            if (n < mc.ctx.length) {
+                mc.ctx[n] = c;
+                mc.count = n + 1;
+            }
+        }
+        if (withMaintenance && !c.hasMaintenance) {
+            c.mmrX18 = registry.maintenanceRate(marketId);
+            c.hasMaintenance = true;
+        }
+    }
+}
