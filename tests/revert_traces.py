@@ -3,7 +3,7 @@
 On every reverted transaction ape-foundry 0.8.12 (``FoundryProvider._handle_execution_reverted``)
 fetches the transaction's call trace from anvil, decodes every frame and prints the tree. The
 custom-error decoding that ``ape.reverts(...)`` relies on does not need it (it works from the revert
-data), but the trace costs ~1 s for a shallow revert and tens of seconds for a deep one (liquidation,
+data), but the trace (and the Solidity source traceback built from it) costs ~1 s for a shallow revert and tens of seconds for a deep one (liquidation,
 ADL) on a loaded 2-core machine. The suite asserts thousands of reverts, so tests install this
 replacement, which does exactly what the original does except ``trace.show()``. Set
 ``PERPX_REVERT_TRACES=1`` to get the traces back when debugging a failure.
@@ -50,4 +50,13 @@ def install() -> bool:
             f"ape-foundry's _handle_execution_reverted changed shape; update tests/revert_traces.py or run with {ENV}=1"
         )
     FoundryProvider._handle_execution_reverted = _quiet_handle_execution_reverted
+    # The Solidity source traceback ape attaches to a ContractLogicError is built from the same call trace
+    # (lazily, but pytest's failure reporting and ape.reverts touch it): skip it as well.
+    import ape.exceptions
+
+    ape.exceptions._get_ape_traceback_from_tx = _no_source_traceback
     return True
+
+
+def _no_source_traceback(txn: Any) -> None:
+    return None

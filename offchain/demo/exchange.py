@@ -16,15 +16,15 @@ from offchain.settlement.submitter import BatchSubmitter
 
 
 class MeteredClient(ApeChainClient):
-    """The submitter's ape client, remembering the hash of every batch transaction it broadcasts."""
+    """The submitter's ape client, remembering the hash of every batch transaction it sends."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.sent: list[str] = []
 
-    def broadcast(self, prepared: Any) -> bool:
+    def send(self, prepared: Any) -> None:
         self.sent.append(self.tx_hash(prepared))
-        return super().broadcast(prepared)
+        super().send(prepared)
 
 
 @dataclass

@@ -229,8 +229,9 @@ class MeteredChainClient:
 
     def send(self, prepared: Any) -> None:
         self.inner.send(prepared)
-        started, n_fills = self._prepared_at.pop(id(prepared), (self.clock(), 0))
-        self._sent[self.inner.tx_hash(prepared)] = (started, n_fills)
+        entry = self._prepared_at.pop(id(prepared), None)
+        if entry is not None:
+            self._sent[self.inner.tx_hash(prepared)] = entry
 
     def wait(self, tx_hash: str, timeout: float) -> bool | None:
         """Confirmation of a sent batch: latency is prepare to confirmed receipt; a reconciliation wait on a
