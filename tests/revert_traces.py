@@ -3,10 +3,11 @@
 On every reverted transaction ape-foundry 0.8.12 (``FoundryProvider._handle_execution_reverted``)
 fetches the transaction's call trace from anvil, decodes every frame and prints the tree. The
 custom-error decoding that ``ape.reverts(...)`` relies on does not need it (it works from the revert
-data), but the trace (and the Solidity source traceback built from it) costs ~1 s for a shallow revert and tens of seconds for a deep one (liquidation,
-ADL) on a loaded 2-core machine. The suite asserts thousands of reverts, so tests install this
-replacement, which does exactly what the original does except ``trace.show()``. Set
-``PERPX_REVERT_TRACES=1`` to get the traces back when debugging a failure.
+data), but the trace (and the Solidity source traceback built from it) costs ~1 s for a shallow
+revert and tens of seconds for a deep one (liquidation, ADL) on a loaded 2-core machine. The suite
+asserts thousands of reverts, so tests install this replacement, which does exactly what the
+original does except ``trace.show()``, and skip the source traceback. Set
+``PERPX_REVERT_TRACES=1`` to get both back when debugging a failure.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def test_keeper_process_liquidates_exactly_the_three(
     set_price(l_stack, admin, 1_920 * ONE)  # the drop: the three 10x longs fall below maintenance
     assert {n for n, a in book.items() if e.isLiquidatable(a, usdc)} == set(three)
 
-    env = {**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{ROOT / 'node_modules/.bin'}:{os.environ['PATH']}"}
+    path = f"{ROOT / '.venv/bin'}:{ROOT / 'node_modules/.bin'}:{os.environ['PATH']}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": path}  # unbuffered: terminate() must not lose log lines
     command = [str(Path(sys.executable).parent / "ape"), "run", "liquidation_keeper"]
     command += ["--network", chain.provider.uri, "--account", f"TEST::{keeper.index}"]
     command += ["--engine", e.address, "--liquidation", liq.address, "--adl", l_stack.adl.address]
