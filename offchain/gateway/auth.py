@@ -22,6 +22,7 @@ from typing import Any
 
 from eth_utils import to_canonical_address, to_checksum_address
 
+from offchain.eip712 import EIP712_DOMAIN_TYPE
 from offchain.orders.order import DOMAIN_TYPEHASH, Domain, checksum_address, keccak, keccak256
 from offchain.orders.signing import recover_signer_bytes
 
@@ -58,12 +59,7 @@ def login_typed_data(domain: Domain, account: str, nonce: bytes, expiry: int) ->
     """The login message in eth-account ``encode_typed_data(full_message=...)`` / ``eth_signTypedData_v4`` form."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_TYPE,
             "Login": [
                 {"name": "account", "type": "address"},
                 {"name": "nonce", "type": "bytes32"},

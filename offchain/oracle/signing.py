@@ -9,6 +9,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from offchain.eip712 import EIP712_DOMAIN_TYPE
+
 DOMAIN_NAME = "perpx MedianOracle"
 DOMAIN_VERSION = "1"
 REPORT_TYPES = {
@@ -49,12 +51,7 @@ def typed_message(asset: bytes, price_x18: int, timestamp: int, chain_id: int, o
     return encode_typed_data(
         full_message={
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 **REPORT_TYPES,
             },
             "primaryType": "PriceReport",

@@ -18,6 +18,8 @@ from typing import Any
 
 from eth_utils import is_address, to_canonical_address, to_checksum_address
 
+from offchain.eip712 import EIP712_DOMAIN_TYPE
+
 try:  # C keccak (safe-pysha3, installed with pymerkle[keccak]); eth_utils' wrapper is ~2x slower
     from _pysha3 import keccak_256 as _keccak_256
 
@@ -182,12 +184,7 @@ class Order:
         """Full EIP-712 typed data (eth-account ``encode_typed_data(full_message=...)`` form)."""
         return {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 "Order": [{"name": name, "type": sol_type} for name, sol_type, _ in ORDER_FIELDS],
             },
             "primaryType": "Order",
