@@ -31,7 +31,19 @@ from offchain.localnet import NotLocalNetworkError, require_local
 @click.option("--no-bridge", is_flag=True, help="Skip the two-chain bridge act (starts two more anvils).")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of index/contract price, funding and insurance fund (needs matplotlib).")  # fmt: skip
-def cli(traders: int, minutes: float, seed: int, no_bridge: bool, chart: Path | None) -> None:
+@click.option("--serve-gateway", default=0.0, show_default=True, type=click.FloatRange(0, 86_400), metavar="SECONDS",
+              help="Keep the REST/WebSocket gateway up this long after the session (see README).")  # fmt: skip
+@click.option("--gateway-port", default=8080, show_default=True, type=click.IntRange(0, 65_535),
+              help="Loopback port of --serve-gateway (0: any free port).")  # fmt: skip
+def cli(
+    traders: int,
+    minutes: float,
+    seed: int,
+    no_bridge: bool,
+    chart: Path | None,
+    serve_gateway: float,
+    gateway_port: int,
+) -> None:
     """Deploy the protocol on a local chain, run a scripted session and print a report."""
     try:
         require_local(chain.chain_id, "demo")
@@ -44,7 +56,8 @@ def cli(traders: int, minutes: float, seed: int, no_bridge: bool, chart: Path | 
     report = Report(echo=click.echo)
     figures, demo = run(
         project, chain, accounts.test_accounts, report, n_traders=traders, minutes=minutes, seed=seed,
-        bridge_locks=0 if no_bridge else 3,
+        bridge_locks=0 if no_bridge else 3, serve_gateway=serve_gateway,
+        gateway_port=gateway_port,
     )  # fmt: skip
     click.echo(report.summary(figures))
     if chart:

@@ -16,6 +16,7 @@ from offchain.demo.actors import PriceWorld
 from offchain.demo.checks import check_conservation
 from offchain.demo.context import ONE, Demo, quiet_stdout
 from offchain.demo.exchange import Exchange
+from offchain.demo.gateway_act import act_gateway, serve
 from offchain.demo.report import Report
 from offchain.deployment.config import CONFIG_DIR, dev_key
 from offchain.deployment.network import deploy_network, load_network_config
@@ -50,8 +51,13 @@ def run(
     seed: int = 7,
     bridge_locks: int = 3,
     workdir: Path | None = None,
+    serve_gateway: float = 0.0,
+    gateway_port: int = 8080,
 ) -> tuple[dict[str, Any], Demo]:
-    """Deploy on the connected local chain, run the session, record checks; returns (figures, demo)."""
+    """Deploy on the connected local chain, run the session, record checks; returns (figures, demo).
+
+    ``serve_gateway``: keep the REST/WebSocket gateway up this many seconds after the session (0: do not), on
+    loopback ``gateway_port``."""
     rng = random.Random(seed)
     started = time.monotonic()
     if hasattr(chain.provider, "set_block_gas_limit"):
@@ -82,6 +88,7 @@ def run(
         acts.act_market_maker(demo)
         acts.act_orders(demo)
         acts.act_noise(demo, rng, rounds=1)
+        act_gateway(demo, acts.settle)
         acts.act_funding(demo)
         while minutes and time.monotonic() - started < minutes * 60:
             demo.world.move("ETH", rng.randint(9_950, 10_050), demo.now)
@@ -94,6 +101,8 @@ def run(
         acts.act_stock_token(demo)
         if bridge_locks:
             acts.act_bridge(demo, bridge_locks)
+        if serve_gateway:
+            serve(demo, serve_gateway, acts.settle, gateway_port)
         check_conservation(demo)
         exchange.store.close()
     return _figures(demo), demo
