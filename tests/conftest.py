@@ -20,7 +20,7 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 }
 settings.register_profile("ci", max_examples=20, stateful_step_count=25, derandomize=True, **_COMMON)
-settings.register_profile("nightly", max_examples=500, stateful_step_count=100, **_COMMON)
+settings.register_profile("nightly", max_examples=200, stateful_step_count=50, **_COMMON)
 settings.register_profile("dev", max_examples=5, stateful_step_count=10, derandomize=True, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -130,3 +130,15 @@ def assert_deploy_reverts(container: Any, error_signature: str, *args: Any, send
         assert any(selector in t or name in t for t in texts), f"expected {error_signature}, got {texts}"
         return
     raise AssertionError(f"deployment did not revert (expected {error_signature})")
+
+
+def machine_settings(ci: tuple[int, int], nightly: tuple[int, int]) -> Any:
+    """Hypothesis settings of an on-chain state machine: ``(examples, steps)`` for the default ``ci`` profile
+    and for ``HYPOTHESIS_PROFILE=nightly`` (each step sends transactions, so a machine's nightly size is set
+    here per machine rather than by the profile's global 200 x 50, which would take hours)."""
+    import os
+
+    from hypothesis import settings
+
+    examples, steps = nightly if os.environ.get("HYPOTHESIS_PROFILE") == "nightly" else ci
+    return settings(max_examples=examples, stateful_step_count=steps)

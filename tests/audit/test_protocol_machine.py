@@ -2,15 +2,19 @@
 
 Rules: deposits, signed orders settled in Merkle batches through Settlement (orders built and signed
 with the offchain SDK: offchain.orders + offchain.settlement), replayed batches, oracle price moves,
-funding accruals, flags, clears and forced liquidations, account settlement, withdrawals and time
-jumps drawn around the 30 s grace boundary and the 8 h funding interval.
+funding accruals, flags, clears and forced liquidations, insurance-fund drains (so bad debt exceeds
+what the fund can absorb) and auto-deleveraging, account settlement, withdrawals and time jumps drawn
+around the 30 s grace boundary and the 8 h funding interval.
 
 Both directions are checked where the outcome is predictable from public views: a flag, clear, forced
 close or withdrawal succeeds iff the prediction says so. A refused batch must leave the chain untouched
 (atomicity). Invariants after every step (SECURITY.md): P1 conservation (Vault token balance equals
 the sum of all account balances), P3 (the engine's pool covers every claim: Vault balance of the
 engine >= fee pool), P4 balanced open interest, P6 margin after risk increases, P8/P9 liquidation
-preconditions and the exact forced-close price, P10 insurance fund >= 0, P13 withdrawals never exceed
+preconditions and the exact forced-close price, P10 insurance fund >= 0, P11 (liveness: a
+liquidatable leg past the grace is always closable, by a forced close or, when the fund refuses
+with LiquidationInsuranceInsufficient, by an ADL step at the exact bankruptcy price against the
+top-ranked opposite leg, never leaving the account flat with negative equity), P13 withdrawals never exceed
 the settled balance, P14 fills monotone and bounded, P15 batch ids strictly consecutive and a settled
 batch cannot be replayed. Teardown (P2): close every position at the oracle price, settle and withdraw
 everything: every exit succeeds and the traders together withdraw no more than they deposited plus
@@ -23,14 +27,16 @@ import os
 from dataclasses import dataclass, field
 
 import ape
+import pytest
 from eth_utils import keccak
+from helpers import machine_settings
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from offchain.deploy import RoleHolders, deploy_core
 from offchain.liquidation.deploy import deploy_liquidation
-from offchain.liquidation.reference import close_price
+from offchain.liquidation.reference import bankruptcy_price, close_price
 from offchain.orders.order import Order
 from offchain.orders.signing import sign_order
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
@@ -59,11 +65,9 @@ def _settings() -> settings:
     if os.environ.get("AUDIT_MACHINE_EXAMPLES"):  # a bounded random run, e.g. "30x40" (examples x steps)
         examples, steps = (int(x) for x in os.environ["AUDIT_MACHINE_EXAMPLES"].split("x"))
         return settings(max_examples=examples, stateful_step_count=steps, derandomize=False)
-    if os.environ.get("HYPOTHESIS_PROFILE") == "nightly":
-        return settings()
     if os.environ.get("AUDIT_MACHINE_DEBUG"):  # no shrinking: fail fast while developing
         return settings(max_examples=5, stateful_step_count=15, phases=[Phase.generate], print_blob=True)
-    return settings(max_examples=3, stateful_step_count=10)
+    return machine_settings(ci=(3, 10), nightly=(20, 30))
 
 
 def _key(account) -> bytes:
@@ -76,6 +80,7 @@ class Ghost:
 
     deposited: dict[str, int] = field(default_factory=dict)  # token units
     withdrawn: dict[str, int] = field(default_factory=dict)
+    fund_drained: int = 0  # token units the admin took out of the insurance fund (not a trader gain)
     nonce: int = 0
     orders: list[Order] = field(default_factory=list)
     last_fills: list[SettlementFill] = field(default_factory=list)
@@ -89,7 +94,10 @@ class Ghost:
 STATS: dict[str, int] = {}
 
 
-def test_protocol_machine(project, chain, accounts):
+@pytest.fixture(scope="module")
+def protocol_machine(project, chain, accounts):
+    """The deployment and the machine class over it (module scope: both tests share one deployment; each
+    machine run snapshots the chain in ``setup`` and restores it in ``teardown``)."""
     admin, operator, keeper, guardian, officer = accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]
     traders = [accounts[5], accounts[6], accounts[7]]
     treasury = accounts[9]
@@ -112,7 +120,7 @@ def test_protocol_machine(project, chain, accounts):
     perp.registry.listMarket(ASSET, usdc, 0, risk_params(20, 2 * ONE // 100), trading_params(TICK, LOT), sender=admin)
     settlement = deploy_settlement(project, admin, core, perp)
     liq = deploy_liquidation(project, admin, core, perp, markets=[MARKET], treasury=treasury)
-    fund, module = liq.fund, liq.module
+    fund, module, adl = liq.fund, liq.module, liq.adl
     for who in (*traders, fund, treasury, admin):
         compliance.setAllowed(who, 1, FAR, sender=officer)
     for t in traders:
@@ -122,7 +130,7 @@ def test_protocol_machine(project, chain, accounts):
     usdc.approve(vault, FUND_SEED, sender=admin)
     vault.depositFor(fund, usdc, FUND_SEED, sender=admin)
     domain = domain_of(settlement, chain.chain_id)
-    holders = [*traders, fund, treasury, engine]
+    holders = [*traders, fund, treasury, keeper, engine]  # the keeper earns forced-close rewards
 
     def balance(who) -> int:
         return vault.balances(who, usdc)
@@ -278,6 +286,19 @@ def test_protocol_machine(project, chain, accounts):
                 self.force_close(who)
                 self.clear_flag(who)
 
+        @rule(who=WHO, down=st.booleans())
+        def bankruptcy_beyond_the_fund(self, who, down):
+            """Empty the fund, open a near-max-leverage position, move 8% against it: the forced close is
+            refused for lack of insurance and ADL must close the leg (P11, P12)."""
+            self.drain_fund(0)
+            t, maker, price = traders[who], (who + 1) % 3, index()
+            self.deposit(maker, 1_000_000 * USDC)  # the other side can carry it
+            target = max(0, int(engine.equity(t, usdc))) * 18 * ONE // price  # 18x, under the 20x cap
+            lots = (target - (size_of(t) if down else -size_of(t))) // LOT  # what takes it to the target
+            if lots > 0:
+                self.trade([(maker, who, lots, down, 0)])  # the taker buys when the price will fall
+            self.shock_and_liquidate(down, 800, GRACE + 1)
+
         def flag(self, who):
             t = traders[who]
             predicted = module.flaggedAt(t, usdc) == 0 and engine.equity(t, usdc) < engine.maintenanceMargin(t, usdc)
@@ -310,11 +331,16 @@ def test_protocol_machine(project, chain, accounts):
             predicted = at != 0 and now >= at + GRACE and engine.isLiquidatable(t, usdc) and size != 0
             gamma, idx = module.gamma(MARKET), index()
             fund_eq = engine.equity(fund, usdc)
-            try:
+            # Simulated first (eth_call on the pending block): an engine error inside forceClose makes ape
+            # trace the whole transaction to decode it, seconds per refusal.
+            refusal = _revert_data(module, "forceClose", (t, MARKET, 0), keeper)
+            ok = refusal is None
+            if ok:
                 tx = module.forceClose(t, MARKET, 0, sender=keeper)
-                ok = True
-            except ape.exceptions.ContractLogicError:
-                ok = False
+            if predicted and not ok:  # P11: only a fund that cannot absorb the bad debt refuses ...
+                assert _fund_refused(refusal, fund), refusal
+                self.auto_deleverage(t, size)  # ... and then ADL must close the leg
+                return
             assert ok == predicted, (ok, predicted, at, now, size)  # P9: grace and health both required
             if not ok:
                 return
@@ -325,6 +351,40 @@ def test_protocol_machine(project, chain, accounts):
             assert after == 0 or not engine.isLiquidatable(t, usdc) or abs(after) < abs(size)  # P8
             assert engine.equity(fund, usdc) >= 0  # P10
             assert fund_eq >= 0
+
+        def auto_deleverage(self, t, size):
+            """P11/P12: one ADL step against the top-ranked opposite leg at the bankruptcy price."""
+            parties = (*traders, fund)
+            cands = sorted(
+                (str(p) for p in parties if (s := engine.positionOf(p, MARKET, 0).size) != 0 and (s > 0) != (size > 0)),
+                key=lambda a: int(a, 16),
+            )
+            assert cands, "a bankrupt leg always has an opposite side (P4)"
+            scores = [adl.adlScore(a, MARKET, 0) for a in cands]
+            victim = max(range(len(cands)), key=lambda i: scores[i])
+            victim_size = engine.positionOf(cands[victim], MARKET, 0).size
+            idx, equity = index(), engine.equity(t, usdc)
+            tx = adl.adl(t, MARKET, 0, [(a, 0) for a in cands], victim, sender=keeper)
+            self.ghost.count("adl step")
+            ev = next(iter(tx.events.filter(adl.AdlStep)))
+            assert ev.victim == cands[victim] and ev.score == max(scores)  # P12: the top-ranked leg
+            assert ev.priceX18 == bankruptcy_price(size, idx, equity)  # P12: exactly the bankruptcy price
+            closed = min(abs(size), abs(victim_size))
+            after = engine.positionOf(t, MARKET, 0).size
+            assert abs(after) == abs(size) - closed  # the whole overlap closes (no close cap set here)
+            assert abs(engine.positionOf(cands[victim], MARKET, 0).size) == abs(victim_size) - closed
+            if after == 0:
+                assert engine.equity(t, usdc) >= 0  # P11: no negative equity left behind
+                assert module.flaggedAt(t, usdc) == 0
+
+        @rule(keep=st.sampled_from([0, 100 * USDC, 2_000 * USDC]))
+        def drain_fund(self, keep):
+            """Governance takes the insurance fund down to ``keep``: the next bankruptcies need ADL."""
+            amount = max(0, fund.available(usdc) // SCALE - keep)
+            if amount:
+                fund.withdraw(usdc, amount, admin, sender=admin)
+                self.ghost.fund_drained += amount
+                self.ghost.count("fund drained")
 
         @rule(who=st.integers(0, 3))
         def settle_account(self, who):
@@ -374,7 +434,7 @@ def test_protocol_machine(project, chain, accounts):
             s = engine.marketStates(MARKET)
             parties = (*traders, fund)
             positions = [engine.positionOf(p, MARKET, 0) for p in parties]  # the treasury never trades
-            identity = sum(engine.unsettledX18(p, usdc) for p in (*parties, treasury)) + engine.feePoolX18(usdc)
+            identity = sum(engine.unsettledX18(p, usdc) for p in (*parties, treasury, keeper)) + engine.feePoolX18(usdc)
             identity += s.fundingPoolX18 - sum(p.openValueX18 for p in positions)
             assert balance(engine) == identity  # P1/P3: every trade, fee and funding flow is zero-sum
             assert s.fundingPoolX18 * ONE - s.fundingWeightX36 >= 0  # P5: the funding pool covers every claim
@@ -387,12 +447,15 @@ def test_protocol_machine(project, chain, accounts):
         def exit_all(self) -> None:
             """Liquidate what is unhealthy, close everything at the index, settle, withdraw everything."""
             for t in traders:
-                if engine.isLiquidatable(t, usdc) and engine.positionOf(t, MARKET, 0).size != 0:
+                for _ in range(4):  # a forced close, or ADL steps while the fund cannot absorb the debt
+                    size = engine.positionOf(t, MARKET, 0).size
+                    if not engine.isLiquidatable(t, usdc) or size == 0:
+                        break
                     if module.flaggedAt(t, usdc) == 0:
                         module.flag(t, usdc, sender=keeper)
                     chain.pending_timestamp += GRACE
                     chain.mine()
-                    module.forceClose(t, MARKET, 0, sender=keeper)
+                    self.force_close(traders.index(t))
             price = index()
             parties = [*traders, fund]
             for _ in range(8):
@@ -407,7 +470,7 @@ def test_protocol_machine(project, chain, accounts):
             assert all(engine.positionOf(p, MARKET, 0).size == 0 for p in parties), "exit-all left positions"
             engine.distributeFees(usdc, sender=keeper)
             for _ in range(2):  # profits are paid from the pool once losers have paid in
-                for h in (*traders, fund, treasury):
+                for h in (*traders, fund, treasury, keeper):
                     engine.settle(h, usdc, sender=keeper)
                     engine.pokeNegativeEquity(h, usdc, sender=keeper)
             assert engine.negativeEquityCount(usdc) == 0, "an account is left with bad debt"
@@ -420,23 +483,77 @@ def test_protocol_machine(project, chain, accounts):
                     vault.withdraw(usdc, amount, sender=t)
                 assert amount * SCALE <= owed  # nobody gets more than they are owed
                 paid_out += amount + self.ghost.withdrawn.get(str(t), 0)
-            amount = balance(treasury) // SCALE
-            if amount:
-                vault.withdraw(usdc, amount, sender=treasury)
+            amount = 0  # what the protocol's own accounts (treasury fees, keeper rewards) take out
+            for own in (treasury, keeper):
+                if taken := balance(own) // SCALE:
+                    vault.withdraw(usdc, taken, sender=own)
+                    amount += taken
             fund_left = balance(fund) // SCALE
             if fund_left:
                 fund.withdraw(usdc, fund_left, admin, sender=admin)
             deposited = sum(self.ghost.deposited.values())
             # Traders' total payout is bounded by their deposits plus what the fund lost (it absorbed
             # bad debt and forced-close discounts); no value is created.
-            assert paid_out + amount <= deposited + max(0, FUND_SEED - fund_left)
+            fund_lost = FUND_SEED - fund_left - self.ghost.fund_drained
+            assert paid_out + amount <= deposited + max(0, fund_lost)
             assert usdc.balanceOf(vault) * SCALE >= vault.collaterals(usdc).totalX18
             self.ghost.count("exit-all")
 
-    run_state_machine_as_test(ProtocolMachine, settings=_settings())
+    return ProtocolMachine
+
+
+def test_protocol_machine(protocol_machine):
+    run_state_machine_as_test(protocol_machine, settings=_settings())
     print(STATS)
     # the machine must exercise accepted batches and the full exit, or it proves nothing
     assert STATS.get("batch settled", 0) > 0 and STATS.get("exit-all", 0) > 0, STATS
+
+
+#: The refusals of a forced close that only an exhausted insurance fund causes: it cannot cover the bad debt,
+#: or it cannot carry the margin of the leg it would take over (the engine's check on the fund).
+FUND_REFUSALS = (
+    keccak(text="LiquidationInsuranceInsufficient(address,uint256,uint256)")[:4].hex(),
+    keccak(text="PerpEngineInsufficientMargin(address,address,int256,uint256)")[:4].hex(),
+)
+
+
+def test_bankruptcy_beyond_the_fund_is_auto_deleveraged(protocol_machine):
+    """The ADL path on a fixed sequence (random runs reach it only sometimes): an emptied fund, a near-max
+    long, an 8% drop: the forced close is refused for lack of insurance, ADL closes the leg at the bankruptcy
+    price against the top-ranked short, every invariant holds and the exit-all teardown succeeds."""
+    machine = protocol_machine()
+    before = dict(STATS)
+    try:
+        machine.setup()
+        machine.conservation()
+        machine.bankruptcy_beyond_the_fund(who=0, down=True)
+        machine.conservation()
+    finally:
+        machine.teardown()
+    assert STATS.get("adl step", 0) > before.get("adl step", 0), (before, STATS)
+    assert STATS.get("exit-all", 0) > before.get("exit-all", 0), STATS
+
+
+def _fund_refused(data: str, fund) -> bool:
+    data = data.lower().removeprefix("0x")
+    if data.startswith(FUND_REFUSALS[0]):
+        return True
+    # PerpEngineInsufficientMargin(account, ...): the account must be the fund itself
+    return data.startswith(FUND_REFUSALS[1]) and data[8 + 24 : 8 + 64] == str(fund.address).lower()[2:]
+
+
+def _revert_data(contract, method: str, args: tuple, sender) -> str | None:
+    """``eth_call`` of ``contract.method(*args)`` from ``sender`` on the pending block: None if it would
+    succeed, else the revert data (hex)."""
+    from web3.exceptions import ContractLogicError as Web3Revert
+
+    w3 = ape.chain.provider.web3
+    data = getattr(contract, method).encode_input(*args)
+    try:
+        w3.eth.call({"to": str(contract.address), "from": str(sender.address), "data": data}, "pending")
+    except Web3Revert as err:
+        return str(err.data or "")
+    return None
 
 
 def _tuple(order: Order) -> tuple:

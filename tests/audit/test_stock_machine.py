@@ -11,10 +11,10 @@ capped move around the last one; an open session passes it through).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import ape
+from helpers import machine_settings
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -40,9 +40,7 @@ STATS: dict[str, int] = {}
 
 
 def _settings() -> settings:
-    if os.environ.get("HYPOTHESIS_PROFILE") == "nightly":
-        return settings()
-    return settings(max_examples=3, stateful_step_count=12)
+    return machine_settings(ci=(3, 12), nightly=(25, 40))
 
 
 @dataclass

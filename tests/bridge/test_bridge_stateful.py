@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import ape
 import pytest
-from hypothesis import settings
+from helpers import machine_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -273,8 +273,7 @@ def test_bridge_state_machine(chain, admin, guardian, bridge, btoken, funded, va
             if self.model.executed_transfers:
                 assert bridge.releases(self.model.executed_transfers[-1].transfer_id).status == 2
 
-    base = settings()
-    run_state_machine_as_test(BridgeMachine, settings=settings(base, max_examples=max(5, base.max_examples // 4)))
+    run_state_machine_as_test(BridgeMachine, settings=machine_settings(ci=(5, 25), nightly=(40, 50)))
 
 
 @pytest.mark.parametrize("seed_keys", [7])

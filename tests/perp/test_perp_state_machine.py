@@ -10,10 +10,9 @@ every claim, P6 margin after each accepted risk increase, P7 rounding direction 
 from __future__ import annotations
 
 import math
-import os
 
 import ape
-from hypothesis import settings
+from helpers import machine_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from perp_helpers import BTC, ETH, INSURANCE, TREASURY, USDC, make_model, sync_fees
@@ -27,9 +26,7 @@ STATS: dict[str, int] = {"examples": 0}
 
 
 def _settings():
-    if os.environ.get("HYPOTHESIS_PROFILE") == "nightly":
-        return settings()
-    return settings(max_examples=3, stateful_step_count=15)
+    return machine_settings(ci=(3, 15), nightly=(25, 40))
 
 
 def test_engine_state_machine(
