@@ -1,0 +1,47 @@
+"""`ape run settle_gas_trace --network ethereum:local:foundry`: per-fill gas breakdown of one settled batch."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand, network_option
+from ape.logging import logger
+
+from offchain.settlement import gas, gas_trace
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option(default="ethereum:local:foundry")
+@click.option("--batch", default=100, show_default=True, help="Fills in the traced batch.")
+@click.option("--dump", type=click.Path(dir_okay=False), help="Also write the struct logs (JSON) here.")
+def cli(batch: int, dump: str | None) -> None:
+    """Set up the `make gas` scenario, settle one batch and print where its gas goes, per fill."""
+    logger.set_level("WARNING")
+    if hasattr(chain.provider, "set_block_gas_limit"):
+        chain.provider.set_block_gas_limit(200_000_000)
+    s = gas.setup(project, accounts.test_accounts, chain)
+    far = chain.pending_timestamp + 365 * 86400
+    receipt = gas.settle(s, gas._fills(s, batch, far))
+    perp, core = s.contracts["perp"], s.contracts["core"]
+    names = {str(c.address).lower(): n for n, c in (
+        ("Settlement", s.settlement), ("PerpEngine", perp.engine), ("FeeSchedule", perp.fees),
+        ("MarketRegistry", perp.registry), ("Vault", core.vault), ("ComplianceRegistry", core.compliance),
+        ("ProtocolAccess", core.acl),
+    )}  # fmt: skip
+    logs = gas_trace.trace(chain.provider.uri, receipt.txn_hash)
+    if dump:
+        with open(dump, "w") as fh:
+            json.dump({"to": str(s.settlement.address), "names": names, "gasUsed": receipt.gas_used, "logs": logs}, fh)
+    b = gas_trace.breakdown(logs, str(s.settlement.address), names)
+    executed = sum(b.by_class.values())
+    click.echo(f"batch={batch} gasUsed={receipt.gas_used} per_fill={receipt.gas_used / batch:.0f} "
+               f"steps={b.steps} executed={executed} outside_execution={receipt.gas_used - executed}")  # fmt: skip
+    for title, counter in (("class", b.by_class), ("contract", b.by_contract), ("storage/log gas", b.storage_gas)):
+        click.echo(f"-- by {title} (gas per fill)")
+        for key, value in counter.most_common():
+            click.echo(f"  {key:48s} {value / batch:10.0f}")
+    click.echo("-- storage ops and logs (count per fill)")
+    for key, value in sorted((b.storage + b.logs).items()):
+        click.echo(f"  {key:48s} {value / batch:8.2f}")
