@@ -15,13 +15,18 @@ from offchain.settlement import gas, gas_trace
 @click.command(cls=ConnectedProviderCommand)
 @network_option(default="ethereum:local:foundry")
 @click.option("--batch", default=100, show_default=True, help="Fills in the traced batch.")
+@click.option("--lines-only", is_flag=True, help="Only print the settle_gas_per_fill lines of `make gas`.")
 @click.option("--dump", type=click.Path(dir_okay=False), help="Also write the struct logs (JSON) here.")
-def cli(batch: int, dump: str | None) -> None:
+def cli(batch: int, lines_only: bool, dump: str | None) -> None:
     """Set up the `make gas` scenario, settle one batch and print where its gas goes, per fill."""
     logger.set_level("WARNING")
     if hasattr(chain.provider, "set_block_gas_limit"):
         chain.provider.set_block_gas_limit(200_000_000)
     s = gas.setup(project, accounts.test_accounts, chain)
+    if lines_only:
+        for line in gas.format_lines(gas.run(s, chain)):
+            click.echo(line)
+        return
     far = chain.pending_timestamp + 365 * 86400
     receipt = gas.settle(s, gas._fills(s, batch, far))
     perp, core = s.contracts["perp"], s.contracts["core"]
