@@ -228,9 +228,11 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         makerRebateX18 = PerpMath.mulRateDown(notionalX18, _tiers[tierOf(maker)].makerRebateRateX18);
     }
 
-    /// @dev The highest tier whose threshold `volume` reaches.
+    /// @dev The highest tier whose threshold `volume` reaches (thresholds strictly increase, so volume below
+    /// tier 1's threshold, most accounts, is tier 0 without scanning the others).
     function _tierIndex(uint256 volume, Tier[TIER_COUNT] memory tiers) private pure returns (uint256 index) {
-        for (index = TIER_COUNT - 1; index > 0; --index) {
+        if (volume < tiers[1].minVolumeUsdX18) return 0;
+        for (index = TIER_COUNT - 1; index > 1; --index) {
             if (volume >= tiers[index].minVolumeUsdX18) return index;
         }
     }

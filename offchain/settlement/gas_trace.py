@@ -1,14 +1,17 @@
 """Where the gas of one settled batch goes: a breakdown from anvil's ``debug_traceTransaction``.
 
 Used to write the "Gas per fill" section of offchain/settlement/README.md (``ape run settle_gas_trace``).
-Struct logs are fetched over JSON-RPC (memory and return data disabled) and summed per fill of the batch:
+Struct logs are fetched over JSON-RPC (memory and return data disabled) and summed over the batch:
 
 - by opcode class (storage, logs, calls, hashing, precompiles, the rest),
 - by contract (the code executing the step),
 - storage slots: cold/warm SLOAD, and SSTORE by kind (zero->nonzero, nonzero->nonzero, no-op).
 
-Gas of a CALL step is the call's own cost (access, value, memory expansion) excluding the callee's
-execution, as in the EVM: ``cost`` of the step minus the gas handed to the callee plus what it returns.
+Each step is charged its own gas: a call step that ran code is charged what the caller lost across the
+call minus what the callee's steps spent (access, value, memory expansion); a precompile call step what
+the caller lost across it. The sum over all steps is the executed gas (gasUsed minus intrinsic gas and
+refunds). ``difference`` of two breakdowns (batches of B and B0 fills of the same scenario) gives the
+marginal cost of B - B0 fills, without the batch's fixed part.
 """
 
 from __future__ import annotations
@@ -128,3 +131,12 @@ def _store_kind(cost: int, cold: bool) -> str:
     if base >= 2900:
         return "nonzero->nonzero"
     return "no-op/dirty"
+
+
+def difference(big: Breakdown, small: Breakdown) -> Breakdown:
+    """``big - small`` per key (negative entries kept): the gas of the extra fills of the larger batch."""
+    out = Breakdown(steps=big.steps - small.steps)
+    for name in ("by_class", "by_contract", "storage", "storage_gas", "logs"):
+        a, b = getattr(big, name), getattr(small, name)
+        getattr(out, name).update({k: a[k] - b[k] for k in set(a) | set(b)})
+    return out
