@@ -171,7 +171,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "compliance-blocklist-ignored",
         "contracts/core/ComplianceRegistry.sol",
-        "if (account == address(0) || blocked[account]) return false;",
+        "if (account == address(0) || st.blocked) return false;",
         "if (account == address(0)) return false;",
         ("tests/core/test_compliance_registry.py::test_blocklist_wins_over_allowlist",),
     ),

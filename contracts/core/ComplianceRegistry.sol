@@ -19,16 +19,16 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 ///   allowed; entries still carry tiers.
 /// - Every change is made by `Roles.COMPLIANCE` (the enforcement switch by `Roles.ADMIN`) and evented.
 contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
-    /// @notice An allowlist entry: the tier (1..255) and the first timestamp at which it has lapsed.
-    struct Entry {
+    /// @dev Everything {isAllowed} reads of an account, in one slot (a settlement checks each trader
+    /// once: one cold slot, not two): the allowlist entry (tier 1..255, 0 = none; the first timestamp at
+    /// which it has lapsed) and the blocklist flag.
+    struct Status {
         uint8 tier;
         uint64 expiry;
+        bool blocked;
     }
 
-    /// @notice Allowlist entries by account.
-    mapping(address account => Entry) public entries;
-    /// @notice Blocklist flags by account.
-    mapping(address account => bool) public blocked;
+    mapping(address account => Status) private _status;
     /// @notice Whether an allowlist entry is required to be allowed.
     bool public allowlistEnforced;
 
@@ -84,8 +84,9 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
     /// @notice Removes the allowlist entry of `account`.
     /// @param account The listed account.
     function revoke(address account) external onlyRole(Roles.COMPLIANCE) {
-        if (entries[account].tier == 0) revert ComplianceNotListed(account);
-        delete entries[account];
+        Status storage st = _status[account];
+        if (st.tier == 0) revert ComplianceNotListed(account);
+        (st.tier, st.expiry) = (0, 0);
         emit AllowlistRevoked(account);
     }
 
@@ -94,7 +95,7 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
     /// @param isBlocked_ The new flag.
     function setBlocked(address account, bool isBlocked_) external onlyRole(Roles.COMPLIANCE) {
         if (account == address(0)) revert ComplianceZeroAccount();
-        blocked[account] = isBlocked_;
+        _status[account].blocked = isBlocked_;
         emit BlocklistSet(account, isBlocked_);
     }
 
@@ -107,30 +108,45 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
 
     /// @inheritdoc IComplianceRegistry
     function isAllowed(address account) public view returns (bool) {
-        if (account == address(0) || blocked[account]) return false;
-        return !allowlistEnforced || _isListed(account);
+        Status memory st = _status[account];
+        if (account == address(0) || st.blocked) return false;
+        return !allowlistEnforced || st.expiry > block.timestamp;
     }
 
     /// @inheritdoc IComplianceRegistry
     function isBlocked(address account) external view returns (bool) {
-        return blocked[account];
+        return _status[account].blocked;
+    }
+
+    /// @notice Whether `account` is on the blocklist (same as {isBlocked}).
+    /// @param account The account.
+    /// @return The flag.
+    function blocked(address account) external view returns (bool) {
+        return _status[account].blocked;
+    }
+
+    /// @notice The allowlist entry of `account` (zero when it has none).
+    /// @param account The account.
+    /// @return tier Its tier (0 = no entry).
+    /// @return expiry The first timestamp at which the entry no longer counts.
+    function entries(address account) external view returns (uint8 tier, uint64 expiry) {
+        Status memory st = _status[account];
+        return (st.tier, st.expiry);
     }
 
     /// @inheritdoc IComplianceRegistry
     function tierOf(address account) external view returns (uint8) {
-        if (!isAllowed(account) || !_isListed(account)) return 0;
-        return entries[account].tier;
-    }
-
-    function _isListed(address account) private view returns (bool) {
-        return entries[account].expiry > block.timestamp;
+        Status memory st = _status[account];
+        if (!isAllowed(account) || st.expiry <= block.timestamp) return 0;
+        return st.tier;
     }
 
     function _setAllowed(address account, uint8 tier, uint64 expiry) private {
         if (account == address(0)) revert ComplianceZeroAccount();
         if (tier == 0) revert ComplianceInvalidTier(account);
         if (expiry <= block.timestamp) revert ComplianceExpiryNotInFuture(account, expiry);
-        entries[account] = Entry({tier: tier, expiry: expiry});
+        Status storage st = _status[account];
+        (st.tier, st.expiry) = (tier, expiry);
         emit AllowlistSet(account, tier, expiry);
     }
 }

@@ -4,6 +4,15 @@ pragma solidity 0.8.30;
 /// @title IFeeSchedule
 /// @notice Maker/taker fee tiers by trailing 30-day volume, the API-order discount and the fee split.
 interface IFeeSchedule {
+    /// @notice One fill to charge in {chargeFills}.
+    struct FeeRequest {
+        address maker;
+        address taker;
+        uint256 notionalX18;
+        uint256 volumeUsdX18;
+        bool takerApi;
+    }
+
     /// @notice Charges one fill: returns the taker's fee and the maker's rebate at the accounts'
     /// current tiers, then records `volumeUsdX18` for both accounts. Ledger modules only.
     /// @param maker The maker account.
@@ -16,6 +25,15 @@ interface IFeeSchedule {
     function chargeFill(address maker, address taker, uint256 notionalX18, uint256 volumeUsdX18, bool takerApi)
         external
         returns (uint256 takerFeeX18, uint256 makerRebateX18);
+
+    /// @notice Charges fills in order, like {chargeFill} for each (a fill's tiers include the volume of the
+    /// fills before it), emitting one `VolumesRecorded` event for all of them. Ledger modules only.
+    /// @param fills The fills.
+    /// @return takerFeesX18 Each fill's taker fee, rounded up.
+    /// @return makerRebatesX18 Each fill's maker rebate, rounded down; never above its taker fee.
+    function chargeFills(FeeRequest[] calldata fills)
+        external
+        returns (uint256[] memory takerFeesX18, uint256[] memory makerRebatesX18);
 
     /// @notice The fees {chargeFill} would charge now, without recording volume.
     function quoteFill(address maker, address taker, uint256 notionalX18, bool takerApi)

@@ -92,13 +92,12 @@ interface ISettlement {
     event OrderCancelled(bytes32 indexed orderHash, address indexed trader, uint256 orderNonce);
     /// @notice Every order of `trader` with a nonce below `minNonce` is cancelled.
     event NonceFloorRaised(address indexed trader, uint256 minNonce);
-    /// @notice A fill settled (leaf data = abi.encodePacked(makerOrderHash, takerOrderHash, uint128 size, uint128 price)).
-    event FillSettled(
-        bytes32 indexed makerOrderHash, bytes32 indexed takerOrderHash, uint256 batchId, uint256 sizeX18, uint256 priceX18
-    );
     /// @notice Batch `batchId` settled with Merkle root `root` over `size` fills; `chainRoot` =
-    /// keccak256(previous chainRoot || root) commits to the whole history.
-    event BatchSettled(uint256 indexed batchId, bytes32 root, bytes32 chainRoot, uint256 size);
+    /// keccak256(previous chainRoot || root) commits to the whole history. `fills` holds every fill's
+    /// record in leaf order, 96 bytes each: `abi.encodePacked(bytes32 makerOrderHash, bytes32
+    /// takerOrderHash, uint128 sizeX18, uint128 priceX18)`; leaf data i = `abi.encodePacked(uint64
+    /// batchId, record i)`, so the root (and the chain) can be rebuilt from this event alone.
+    event BatchSettled(uint256 indexed batchId, bytes32 root, bytes32 chainRoot, uint256 size, bytes fills);
 
     /// @notice Settles batch `batchId` (the next consecutive id) atomically. Operator role only.
     /// @param batchId Must equal `lastBatchId() + 1`.
@@ -107,7 +106,7 @@ interface ISettlement {
     /// and signature, the taker order and signature, the size and the price (= the maker's limit price).
     function settleBatch(uint256 batchId, bytes32 expectedRoot, bytes calldata fills) external;
 
-    /// @notice Whether `leaf` (leaf data, see {FillSettled}) is at `index` of batch `batchId`.
+    /// @notice Whether `leaf` (leaf data, see {BatchSettled}) is at `index` of batch `batchId`.
     /// @param batchId A settled batch.
     /// @param leaf The leaf data (hashed on chain with the 0x00 prefix, so a node cannot pose as a leaf).
     /// @param index 0-based leaf index.

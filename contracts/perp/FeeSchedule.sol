@@ -71,6 +71,10 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     event FeeSplitSet(address treasury, address insuranceFund, uint256 insuranceShareX18);
     /// @notice Volume was recorded for an account.
     event VolumeRecorded(address indexed account, uint256 day, uint256 volumeUsdX18, uint256 trailingX18);
+    /// @notice {chargeFills} recorded volume on UTC day `day`: per fill, in order, 88 bytes
+    /// `abi.encodePacked(address maker, address taker, uint128 volumeUsdX18, uint128 makerTrailingX18,
+    /// uint128 takerTrailingX18)` (both sides record the fill's volume; trailing = after the record).
+    event VolumesRecorded(uint256 day, bytes records);
 
     /// @param acl_ The deployment's ProtocolAccess.
     /// @param treasury_ Receives the treasury share of fees.
@@ -128,8 +132,47 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         returns (uint256 takerFeeX18, uint256 makerRebateX18)
     {
         (takerFeeX18, makerRebateX18) = _quote(maker, taker, notionalX18, takerApi);
-        _record(maker, volumeUsdX18);
-        _record(taker, volumeUsdX18);
+        uint256 today = block.timestamp / 1 days;
+        emit VolumeRecorded(maker, today, volumeUsdX18, _record(maker, volumeUsdX18));
+        emit VolumeRecorded(taker, today, volumeUsdX18, _record(taker, volumeUsdX18));
+    }
+
+    /// @inheritdoc IFeeSchedule
+    function chargeFills(FeeRequest[] calldata fills)
+        external
+        onlyRole(Roles.LEDGER)
+        returns (uint256[] memory takerFeesX18, uint256[] memory makerRebatesX18)
+    {
+        uint256 n = fills.length;
+        takerFeesX18 = new uint256[](n);
+        makerRebatesX18 = new uint256[](n);
+        Tier[TIER_COUNT] memory tiers = _tiers; // read once for the whole batch
+        uint256 apiFactor = 1e18 - apiDiscountX18;
+        bytes memory records = new bytes(n * 88 + 32);
+        for (uint256 i; i < n; ++i) {
+            FeeRequest calldata r = fills[i];
+            uint256 takerRate = tiers[_tierIndex(trailingVolume(r.taker), tiers)].takerRateX18;
+            if (r.takerApi) takerRate = PerpMath.mulRateUp(takerRate, apiFactor);
+            takerFeesX18[i] = PerpMath.mulRateUp(r.notionalX18, takerRate);
+            makerRebatesX18[i] =
+                PerpMath.mulRateDown(r.notionalX18, tiers[_tierIndex(trailingVolume(r.maker), tiers)].makerRebateRateX18);
+            uint256 volume = r.volumeUsdX18.toUint128();
+            uint256 makerTrailing = _record(r.maker, volume);
+            uint256 takerTrailing = _record(r.taker, volume);
+            (address maker, address taker) = (r.maker, r.taker);
+            assembly ("memory-safe") {
+                // increasing addresses, whole-word stores; the spare word absorbs the last spill
+                let p := add(add(records, 0x20), mul(i, 88))
+                mstore(p, shl(96, maker))
+                mstore(add(p, 20), shl(96, taker))
+                mstore(add(p, 40), or(shl(128, volume), makerTrailing))
+                mstore(add(p, 72), shl(128, takerTrailing))
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(records, mul(n, 88))
+        }
+        emit VolumesRecorded(block.timestamp / 1 days, records);
     }
 
     // ---------------------------------------------------------------- views
@@ -169,10 +212,7 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     /// @param account The account.
     /// @return index The highest tier whose threshold the trailing volume reaches.
     function tierOf(address account) public view returns (uint256 index) {
-        uint256 volume = trailingVolume(account);
-        for (index = TIER_COUNT - 1; index > 0; --index) {
-            if (volume >= _tiers[index].minVolumeUsdX18) return index;
-        }
+        return _tierIndex(trailingVolume(account), _tiers);
     }
 
     // ---------------------------------------------------------------- internals
@@ -188,7 +228,17 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         makerRebateX18 = PerpMath.mulRateDown(notionalX18, _tiers[tierOf(maker)].makerRebateRateX18);
     }
 
-    function _record(address account, uint256 volumeUsdX18) private {
+    /// @dev The highest tier whose threshold `volume` reaches (thresholds strictly increase, so volume below
+    /// tier 1's threshold, most accounts, is tier 0 without scanning the others).
+    function _tierIndex(uint256 volume, Tier[TIER_COUNT] memory tiers) private pure returns (uint256 index) {
+        if (volume < tiers[1].minVolumeUsdX18) return 0;
+        for (index = TIER_COUNT - 1; index > 1; --index) {
+            if (volume >= tiers[index].minVolumeUsdX18) return index;
+        }
+    }
+
+    /// @dev Adds the volume to the account's current day; returns its trailing volume after that.
+    function _record(address account, uint256 volumeUsdX18) private returns (uint256) {
         VolumeBook storage book = _volumes[account];
         uint256 today = block.timestamp / 1 days;
         uint256 last = book.lastDay;
@@ -213,7 +263,7 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         rolling += volumeUsdX18;
         (book.lastDay, book.lastDayVolumeX18, book.rollingX18) =
             (today.toUint32(), current.toUint112(), rolling.toUint112());
-        emit VolumeRecorded(account, today, volumeUsdX18, rolling);
+        return rolling;
     }
 
     function _checkRebatesCovered() private view {

@@ -11,8 +11,9 @@ import {Vault} from "../core/Vault.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
+import {FillLog} from "../libraries/FillLog.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
-import {PerpMargin} from "./PerpMargin.sol";
+import {PerpLegs} from "./PerpLegs.sol";
 
 /// @title PerpEngine
 /// @notice Positions, cross margin per settlement token, fees, funding accrual and the Vault's
@@ -29,18 +30,9 @@ import {PerpMargin} from "./PerpMargin.sol";
 ///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
 /// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
 ///   visits at most 16 markets (32 legs in hedge mode).
-contract PerpEngine is AccessControlled, PerpMargin {
+contract PerpEngine is AccessControlled, PerpLegs {
     using SafeCast for uint256;
     using SafeCast for int256;
-
-    /// @notice Fill flag: API order.
-    uint8 public constant FLAG_API = 1;
-    /// @notice Fill flag: reduce-only order.
-    uint8 public constant FLAG_REDUCE_ONLY = 2;
-    /// @notice Fill flag: hedge-mode short leg.
-    uint8 public constant FLAG_SHORT_LEG = 4;
-    /// @notice Fill flag: hedge-mode long leg (declared explicitly by settled orders).
-    uint8 public constant FLAG_LONG_LEG = 8;
 
     /// @notice A constructor address is zero.
     error PerpEngineZeroAddress();
@@ -50,46 +42,27 @@ contract PerpEngine is AccessControlled, PerpMargin {
     error PerpEngineRiskIncreaseBlocked(uint256 fillIndex, uint256 marketId);
     /// @notice A settled market takes no fills.
     error PerpEngineMarketSettled(uint256 fillIndex, uint256 marketId);
-    /// @notice A reduce-only order would increase or flip a position.
-    error PerpEngineReduceOnly(uint256 fillIndex, address account);
-    /// @notice A hedge-mode fill would take a leg through zero.
-    error PerpEngineHedgeLegOverclosed(uint256 fillIndex, address account);
     /// @notice A risk-increasing fill is below the market's minimum notional.
     error PerpEngineBelowMinNotional(uint256 fillIndex, uint256 notionalX18, uint256 minNotionalX18);
-    /// @notice A leg would exceed the market's per-account position limit.
-    error PerpEnginePositionLimit(uint256 fillIndex, address account, uint256 sizeX18, uint256 maxX18);
     /// @notice Open interest would exceed the market's cap.
     error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
-    /// @dev The market of a run of consecutive fills, read once; `health` 0 unknown, 1 healthy, 2 not.
+    /// @dev The market of a run of consecutive fills, read once; `health` 0 unknown, 1 healthy, 2 not;
+    /// `logPtr` the memory address of the next fill's record in the {FillsApplied} log.
     struct MarketRun {
         IMarketRegistry.Market m;
         uint256 id;
         uint256 health;
+        uint256 logPtr;
     }
 
     /// @notice The taker's fee exceeds the maximum its signed order accepts.
     error PerpEngineTakerFeeAboveMax(uint256 fillIndex, uint256 feeX18, uint256 maxFeeX18);
-    /// @notice A settled order's declared leg does not match the account's hedge mode in the market
-    /// (`declaredLeg` 0 one-way, 1 long, 2 short; 3 = both leg flags set).
-    error PerpEngineHedgeLegMismatch(uint256 fillIndex, address account, uint8 declaredLeg, bool hedgeMode);
     /// @notice Hedge mode can only change while the account is flat in the market.
     error PerpEngineNotFlat(address account, uint256 marketId);
 
-    /// @notice A fill was applied (fees in collateral units of the market's token).
-    event FillApplied(
-        uint256 indexed marketId,
-        address indexed maker,
-        address indexed taker,
-        bool takerIsBuy,
-        uint256 sizeX18,
-        uint256 priceX18,
-        uint256 takerFeeX18,
-        uint256 makerRebateX18
-    );
-    /// @notice A position leg changed (leg 0 one-way, 1 hedge long, 2 hedge short).
-    event PositionUpdated(
-        address indexed account, uint256 indexed marketId, uint8 leg, int256 sizeX18, int256 openValueX18, int256 realisedPnlX18
-    );
+    /// @notice Fills were applied: one packed record per fill, in order, with both legs' new state and the
+    /// fees (layout: {FillLog}; offchain/perp/fill_log.py decodes it).
+    event FillsApplied(bytes fills);
     /// @notice An account switched hedge mode in a market.
     event HedgeModeSet(address indexed account, uint256 indexed marketId, bool enabled);
     /// @notice The cumulative funding index of a market moved.
@@ -101,7 +74,7 @@ contract PerpEngine is AccessControlled, PerpMargin {
     /// @param feeSchedule_ The fee schedule (the engine needs Roles.LEDGER to record volume).
     constructor(IAccessControl acl_, Vault vault_, IMarketRegistry registry_, IFeeSchedule feeSchedule_)
         AccessControlled(acl_)
-        PerpMargin(vault_, _nonZero(registry_), feeSchedule_)
+        PerpLegs(vault_, _nonZero(registry_), feeSchedule_)
     {
         if (address(vault_) == address(0) || address(feeSchedule_) == address(0)) revert PerpEngineZeroAddress();
     }
@@ -176,12 +149,17 @@ contract PerpEngine is AccessControlled, PerpMargin {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Applies every fill (the registry's market data is read once per run of one market), then
-    /// checks the end state of each touched account once. `caps` empty: no fee cap and legacy leg flags.
+    /// @dev Applies every fill (the registry's market data is read once per run of one market), charges
+    /// all their fees in one fee schedule call, then checks the end state of each touched account once.
+    /// `caps` empty: no fee cap and legacy leg flags.
     function _applyFills(Fill[] calldata fills, uint256[] memory caps) private {
         Touch[] memory touches = new Touch[](fills.length * 2);
+        IFeeSchedule.FeeRequest[] memory fees = new IFeeSchedule.FeeRequest[](fills.length);
+        address[] memory tokens = new address[](fills.length);
         uint256 n;
         MarketRun memory run;
+        bytes memory log;
+        (log, run.logPtr) = FillLog.create(fills.length);
         for (uint256 i; i < fills.length; ++i) {
             Fill calldata f = fills[i];
             if (f.marketId != run.id) {
@@ -189,11 +167,14 @@ contract PerpEngine is AccessControlled, PerpMargin {
                 run.id = f.marketId;
                 run.health = 0;
             }
-            (bool makerUp, bool takerUp) =
-                _applyFill(i, f, run, caps.length != 0 ? caps[i] : type(uint256).max, caps.length != 0);
+            (bool makerUp, bool takerUp) = _applyFill(i, f, run, caps.length != 0, fees[i]);
+            tokens[i] = run.m.token;
             n = _touch(touches, n, f.maker, run.m.token, makerUp);
             n = _touch(touches, n, f.taker, run.m.token, takerUp);
+            run.logPtr += FillLog.RECORD_BYTES;
         }
+        _chargeFees(fills, caps, fees, tokens, log);
+        emit FillsApplied(log);
         MarginCache memory mc = _newCache();
         for (uint256 j; j < n; ++j) {
             _clearTouch(touches[j]);
@@ -201,10 +182,14 @@ contract PerpEngine is AccessControlled, PerpMargin {
         }
     }
 
-    function _applyFill(uint256 i, Fill calldata f, MarketRun memory run, uint256 cap, bool strictLegs)
-        private
-        returns (bool makerUp, bool takerUp)
-    {
+    /// @dev Checks and applies fill `i` to both legs; fills in its fee request.
+    function _applyFill(
+        uint256 i,
+        Fill calldata f,
+        MarketRun memory run,
+        bool strictLegs,
+        IFeeSchedule.FeeRequest memory req
+    ) private returns (bool makerUp, bool takerUp) {
         IMarketRegistry.Market memory m = run.m;
         if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(i, f.marketId);
         if (
@@ -220,6 +205,7 @@ contract PerpEngine is AccessControlled, PerpMargin {
         t.priceX18 = f.priceX18;
         t.maxPositionX18 = m.trading.maxPositionX18;
         t.strictLegs = strictLegs;
+        t.logPtr = run.logPtr;
         MarketState storage ms = marketStates[f.marketId];
         uint256 oiBefore = ms.longOpenInterestX18;
         uint256 notional;
@@ -236,7 +222,9 @@ contract PerpEngine is AccessControlled, PerpMargin {
             uint256 capOi = m.trading.openInterestCapX18;
             if (capOi != 0 && oi > capOi && oi > oiBefore) revert PerpEngineOpenInterestCap(i, oi, capOi);
         }
-        _chargeFees(i, f, m.token, notional, t.inverse ? f.sizeX18 : notional, cap);
+        (req.maker, req.taker, req.notionalX18) = (f.maker, f.taker, notional);
+        req.volumeUsdX18 = t.inverse ? f.sizeX18 : notional; // USD volume: an inverse market's size
+        req.takerApi = (f.takerFlags & FLAG_API) != 0;
     }
 
     /// @dev Books both sides of a fill; each side's cash (-value, rounded toward +inf) rounds down and the
@@ -254,70 +242,34 @@ contract PerpEngine is AccessControlled, PerpMargin {
         notional = Math.min(SignedMath.abs(takerFlow), SignedMath.abs(makerFlow));
     }
 
-    function _chargeFees(uint256 i, Fill calldata f, address token, uint256 notional, uint256 volumeUsd, uint256 cap)
-        private
-    {
-        (uint256 takerFee, uint256 makerRebate) =
-            feeSchedule.chargeFill(f.maker, f.taker, notional, volumeUsd, (f.takerFlags & FLAG_API) != 0);
-        if (cap != type(uint256).max) {
-            // the order's maximum under the engine's rounding (up); a maker is never charged
-            uint256 maxFee = Math.mulDiv(notional, cap, 1e18, Math.Rounding.Ceil);
-            if (takerFee > maxFee) revert PerpEngineTakerFeeAboveMax(i, takerFee, maxFee);
+    /// @dev Charges every fill's fees in one call (fills in order: the same tiers as one call per fill),
+    /// checks each taker fee against its cap, books the fees and writes each record's fill part.
+    function _chargeFees(
+        Fill[] calldata fills,
+        uint256[] memory caps,
+        IFeeSchedule.FeeRequest[] memory reqs,
+        address[] memory tokens,
+        bytes memory log
+    ) private {
+        (uint256[] memory takerFees, uint256[] memory rebates) = feeSchedule.chargeFills(reqs);
+        uint256 ptr;
+        assembly ("memory-safe") {
+            ptr := add(log, 0x20)
         }
-        _bookFees(f.maker, f.taker, token, takerFee, makerRebate);
-        emit FillApplied(f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, takerFee, makerRebate);
-    }
-
-    /// @dev Applies `delta` to the account's leg; returns whether the leg's risk increased.
-    function _applyLeg(Trade memory t, MarketState storage ms, address account, int256 delta, int256 flow, uint8 flags)
-        private
-        returns (bool increased)
-    {
-        uint8 leg = _legOf(t, account, flags);
-        PackedPosition storage p = _positions[account][t.marketId][leg];
-        _settleFunding(account, t.marketId, t.token, leg, p, ms);
-        int256 oldSize = p.size;
-        int256 newSize = oldSize + delta;
-        increased = _checkLeg(t, account, leg, oldSize, newSize, flags);
-        (int256 openValue, int256 realised) = _rebase(t, p.openValueX18, oldSize, delta, flow);
-        _resize(ms, p, oldSize, newSize, openValue);
-        _bookRealised(account, t.token, realised);
-        _trackOpen(account, t.token, t.marketId, oldSize, newSize);
-        emit PositionUpdated(account, t.marketId, leg, newSize, openValue, realised);
-    }
-
-    /// @dev Leg direction, reduce-only and position limit; returns whether the leg's risk increases.
-    function _checkLeg(Trade memory t, address account, uint8 leg, int256 oldSize, int256 newSize, uint8 flags)
-        private
-        pure
-        returns (bool increased)
-    {
-        if ((leg == LEG_LONG && newSize < 0) || (leg == LEG_SHORT && newSize > 0)) {
-            revert PerpEngineHedgeLegOverclosed(t.fillIndex, account);
-        }
-        uint256 absNew = SignedMath.abs(newSize);
-        increased = absNew > SignedMath.abs(oldSize) || (oldSize > 0 && newSize < 0) || (oldSize < 0 && newSize > 0);
-        if (increased) {
-            if ((flags & FLAG_REDUCE_ONLY) != 0) revert PerpEngineReduceOnly(t.fillIndex, account);
-            if (t.maxPositionX18 != 0 && absNew > t.maxPositionX18) {
-                revert PerpEnginePositionLimit(t.fillIndex, account, absNew, t.maxPositionX18);
+        for (uint256 i; i < fills.length; ++i) {
+            Fill calldata f = fills[i];
+            uint256 fee = takerFees[i];
+            if (caps.length != 0) {
+                // the order's maximum under the engine's rounding (up); a maker is never charged
+                uint256 maxFee = Math.mulDiv(reqs[i].notionalX18, caps[i], 1e18, Math.Rounding.Ceil);
+                if (fee > maxFee) revert PerpEngineTakerFeeAboveMax(i, fee, maxFee);
             }
+            _bookFees(f.maker, f.taker, tokens[i], fee, rebates[i]);
+            FillLog.putFill(
+                ptr + i * FillLog.RECORD_BYTES + 2 * FillLog.LEG_BYTES,
+                f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebates[i]
+            ); // forgefmt: disable-line
         }
-    }
-
-    /// @dev The leg a side trades. Settled orders (`strictLegs`) declare it: a hedge-mode account must
-    /// name exactly one leg (FLAG_LONG_LEG or FLAG_SHORT_LEG), a one-way account neither. Other callers
-    /// pass FLAG_SHORT_LEG for the short leg of a hedge-mode account, anything else means its long leg.
-    function _legOf(Trade memory t, address account, uint8 flags) private view returns (uint8 leg) {
-        bool hedge = hedgeMode(account, t.marketId);
-        if (t.strictLegs) {
-            uint8 declared = ((flags & FLAG_LONG_LEG) != 0 ? 1 : 0) | ((flags & FLAG_SHORT_LEG) != 0 ? 2 : 0);
-            if (hedge ? (declared == 0 || declared == 3) : declared != 0) {
-                revert PerpEngineHedgeLegMismatch(t.fillIndex, account, declared, hedge);
-            }
-        }
-        if (!hedge) return LEG_NET;
-        return (flags & FLAG_SHORT_LEG) != 0 ? LEG_SHORT : LEG_LONG;
     }
 
     // ------------------------------------------------------------------ liquidation (issue 6)

@@ -61,6 +61,7 @@ abstract contract PerpLedger {
         uint256 priceX18;
         uint256 maxPositionX18;
         bool strictLegs;
+        uint256 logPtr; // next leg entry of the fill's FillsApplied record; 0: emit PositionUpdated instead
     }
 
     struct LegContext {

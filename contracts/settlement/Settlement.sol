@@ -35,13 +35,12 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     bytes32 public chainRoot;
     mapping(uint256 batchId => Batch) private _batches;
 
-    /// @dev Per-batch memory: the batch id, the last checked market, traders the compliance registry
-    /// allowed, and the current fill's decoded orders, signature bounds, size and price.
+    /// @dev Per-batch memory: the batch id, the last checked market, the fill records of the
+    /// {BatchSettled} event, and the current fill's decoded orders, signature bounds, size and price.
     struct BatchCache {
         uint256 batchId;
         uint256 marketId;
-        address[] allowed;
-        uint256 allowedCount;
+        bytes records;
         Order mk;
         Order tk;
         uint256 makerSigStart;
@@ -52,8 +51,8 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         uint256 price;
     }
 
-    /// @dev Traders whose allowance one batch remembers (market makers recur across fills).
-    uint256 private constant ALLOWED_CACHE = 16;
+    /// @dev Bytes of one fill record of {BatchSettled}: maker hash, taker hash, uint128 size, uint128 price.
+    uint256 private constant RECORD_BYTES = 96;
 
     /// @param acl_ ProtocolAccess.
     /// @param engine_ The perpetual engine.
@@ -93,7 +92,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bytes32[] memory hashes = new bytes32[](n);
         BatchCache memory bc;
         bc.batchId = batchId;
-        bc.allowed = new address[](ALLOWED_CACHE);
+        bc.records = new bytes(n * RECORD_BYTES);
         uint256 offset = 2;
         for (uint256 i; i < n; ++i) {
             offset = _decode(i, fills, offset, bc);
@@ -108,7 +107,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         lastBatchId = batchId;
         bytes32 chained = keccak256(abi.encodePacked(chainRoot, root));
         chainRoot = chained;
-        emit BatchSettled(batchId, root, chained, n);
+        emit BatchSettled(batchId, root, chained, n, bc.records);
 
         // Positions, fees (capped by each taker's signed maximum), declared hedge legs, and the
         // end-state margin check of every touched account (P1Trade shape).
@@ -178,7 +177,14 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (!_allowed(tk.trader, bc)) _reject(i, FillError.TakerNotAllowed);
 
         leafHash = _leafHash(bc.batchId, makerHash, takerHash, size, price);
-        emit FillSettled(makerHash, takerHash, bc.batchId, size, price);
+        bytes memory records = bc.records;
+        assembly ("memory-safe") {
+            // size and price are uint128 (PackedFills): the record is three whole words
+            let p := add(add(records, 0x20), mul(i, RECORD_BYTES))
+            mstore(p, makerHash)
+            mstore(add(p, 0x20), takerHash)
+            mstore(add(p, 0x40), or(shl(128, size), price))
+        }
         e.marketId = mk.marketId;
         e.maker = mk.trader;
         e.taker = tk.trader;
@@ -220,18 +226,23 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bc.marketId = marketId;
     }
 
-    /// @dev `compliance.isAllowed(trader)`, remembering allowed traders for the rest of the batch
-    /// (the registry cannot change during the call: nonReentrant, and it is not called back).
-    function _allowed(address trader, BatchCache memory bc) private view returns (bool) {
-        address[] memory cached = bc.allowed;
-        uint256 count = bc.allowedCount;
-        for (uint256 k; k < count; ++k) {
-            if (cached[k] == trader) return true;
+    /// @dev `compliance.isAllowed(trader)`, remembered for the rest of the batch in a transient slot keyed
+    /// by (trader, batch id): market makers recur across fills. The registry cannot change during the call
+    /// (nonReentrant, and it is not called back), and a later batch (a new id) asks the registry again.
+    function _allowed(address trader, BatchCache memory bc) private returns (bool) {
+        uint256 batchId = bc.batchId;
+        bytes32 key;
+        uint256 known;
+        assembly ("memory-safe") {
+            mstore(0x00, trader)
+            mstore(0x20, batchId)
+            key := keccak256(0x00, 0x40)
+            known := tload(key)
         }
+        if (known != 0) return true;
         if (!compliance.isAllowed(trader)) return false;
-        if (count < cached.length) {
-            cached[count] = trader;
-            bc.allowedCount = count + 1;
+        assembly ("memory-safe") {
+            tstore(key, 1)
         }
         return true;
     }

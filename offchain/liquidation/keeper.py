@@ -16,12 +16,13 @@ from typing import Any
 from ape.exceptions import ContractLogicError
 
 from offchain.liquidation.mirror import AccountMirror, MarketInfo
+from offchain.perp.fill_log import position_updates
 
 log = logging.getLogger("perpx.liquidation.keeper")
 
 GRACE_PERIOD = 30
 #: Events the mirror needs, per contract.
-ENGINE_EVENTS = ("PositionUpdated", "FundingAccrued", "FundingSettled", "LiquidationTransfer")
+ENGINE_EVENTS = ("FillsApplied", "PositionUpdated", "FundingAccrued", "FundingSettled", "LiquidationTransfer")
 VAULT_EVENTS = ("Deposited", "Withdrawn", "InternalTransfer")
 LIQ_EVENTS = ("AccountFlagged", "FlagCleared")
 #: Gas of a forced close / flag, used for the profitability estimate (measured, see gas.py).
@@ -105,7 +106,7 @@ class LiquidationKeeper:
                 for log_ in getattr(contract, name).range(self.next_block, to_block + 1):
                     events.append((log_.block_number, log_.log_index, name, dict(log_.event_arguments)))
         events.sort(key=lambda e: (e[0], e[1]))
-        for _block, _index, name, args in events:
+        for _block, _index, name, args in _expand_fills(events):
             if name == "AccountFlagged":
                 self.flagged[(str(args["account"]), str(args["token"]))] = int(args["at"])
             elif name == "FlagCleared":
@@ -268,3 +269,14 @@ class LiquidationKeeper:
             m.failures,
         )
         return actions
+
+
+def _expand_fills(events: list[tuple[int, int, str, dict]]) -> list[tuple[int, int, str, dict]]:
+    """Events with each ``FillsApplied`` replaced by the ``PositionUpdated`` arguments of its legs, in order."""
+    out: list[tuple[int, int, str, dict]] = []
+    for block, index, name, args in events:
+        if name == "FillsApplied":
+            out += [(block, index, "PositionUpdated", u.as_args()) for u in position_updates(args["fills"])]
+        else:
+            out.append((block, index, name, args))
+    return out

@@ -121,3 +121,31 @@ def fill_leaf(batch_id: int, maker_hash: bytes, taker_hash: bytes, size_x18: int
 def batch_tree(batch_id: int, fills: Sequence[SettlementFill]) -> BatchTree:
     """The batch's Merkle tree (pymerkle, keccak_256, RFC 9162), equal to the one the contract builds."""
     return BatchTree([f.leaf(batch_id) for f in fills])
+
+
+@dataclass(frozen=True)
+class SettledFill:
+    """One fill record of a ``BatchSettled`` event."""
+
+    maker_hash: bytes
+    taker_hash: bytes
+    size_x18: int
+    price_x18: int
+
+    def leaf(self, batch_id: int) -> bytes:
+        """The fill's leaf data in batch ``batch_id``."""
+        return fill_leaf(batch_id, self.maker_hash, self.taker_hash, self.size_x18, self.price_x18)
+
+
+RECORD_BYTES = 96
+
+
+def settled_fills(records: bytes) -> list[SettledFill]:
+    """Decodes the ``fills`` field of ``BatchSettled`` (96 bytes per fill, leaf order)."""
+    if len(records) % RECORD_BYTES:
+        raise ValueError(f"BatchSettled fills: {len(records)} bytes is not a multiple of {RECORD_BYTES}")
+    out = []
+    for k in range(0, len(records), RECORD_BYTES):
+        r = records[k : k + RECORD_BYTES]
+        out.append(SettledFill(r[:32], r[32:64], int.from_bytes(r[64:80], "big"), int.from_bytes(r[80:96], "big")))
+    return out

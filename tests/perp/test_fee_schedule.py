@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from helpers import isolated
 
 from offchain import roles
 from offchain.perp.deploy import DEFAULT_TIERS
@@ -121,3 +122,32 @@ def test_fee_split(fees, admin, alice, bob):
         fees.setFeeSplit("0x" + "00" * 20, bob, 0, sender=admin)
     with ape.reverts(fees.FeeScheduleRateTooHigh, rateX18=ONE + 1, maxX18=ONE):
         fees.setFeeSplit(alice, bob, ONE + 1, sender=admin)
+
+
+def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain, stranger):
+    """A batch charges exactly what one chargeFill per fill would, tier changes mid-batch included."""
+    fees = ledger_fees
+    big = 600_000 * ONE  # the second fill takes alice and bob past the 1m tier threshold
+    reqs = [(alice, bob, big, big, False), (bob, alice, big, big, True), (carol, alice, 10_000 * ONE + 1, 10**22, True),
+            (alice, carol, 7 * ONE + 3, 7 * ONE + 3, False)]  # fmt: skip
+    expected, trailing = [], []
+    with isolated(chain):
+        for maker, taker, notional, volume, api in reqs:
+            expected.append(tuple(fees.quoteFill(maker, taker, notional, api)))
+            fees.chargeFill(maker, taker, notional, volume, api, sender=ledger)
+            trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
+    tier1_api = mul_rate_up(fees.tier(1).takerRateX18, ONE - fees.apiDiscountX18())
+    assert expected[2][0] == mul_rate_up(10_000 * ONE + 1, tier1_api)  # alice reached tier 1 mid-batch
+    taker_fees, rebates = fees.chargeFills.call(reqs, sender=ledger)
+    assert list(zip(taker_fees, rebates, strict=True)) == expected
+    tx = fees.chargeFills(reqs, sender=ledger)
+    [ev] = tx.events.filter(fees.VolumesRecorded)
+    data = bytes(ev.records)
+    assert ev.day == chain.blocks[-1].timestamp // DAY and len(data) == 88 * len(reqs)
+    for k, (maker, taker, _, volume, _) in enumerate(reqs):
+        r = data[88 * k : 88 * (k + 1)]
+        assert (r[:20], r[20:40]) == (bytes.fromhex(maker.address[2:]), bytes.fromhex(taker.address[2:]))
+        got = [int.from_bytes(r[o : o + 16], "big") for o in (40, 56, 72)]
+        assert got == [volume, *trailing[k]]
+    with ape.reverts(fees.AccessControlUnauthorizedAccount, account=stranger, role=roles.LEDGER):
+        fees.chargeFills(reqs, sender=stranger)

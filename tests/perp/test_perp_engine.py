@@ -8,6 +8,7 @@ from perp_helpers import BTC, ETH, INSURANCE, TREASURY, USDC, apply, fill, make_
 
 from offchain import roles
 from offchain.perp.deploy import risk_params, trading_params
+from offchain.perp.fill_log import fills_applied
 from offchain.perp.math import ONE
 from offchain.perp.model import FLAG_API, FLAG_REDUCE_ONLY, FLAG_SHORT_LEG
 
@@ -107,7 +108,7 @@ def test_one_way_sequence_matches_reference_with_fees_api_and_tiers(
     for f in seq:
         tx = apply(engine, operator, f)
         [(fee, rebate)] = model.apply_fills([f], day())
-        [ev] = tx.events.filter(engine.FillApplied)
+        [ev] = fills_applied(tx, engine)
         assert (ev.takerFeeX18, ev.makerRebateX18) == (fee, rebate)
         check_all(engine, model, accounts3, [usdc])
     for a in accounts3:

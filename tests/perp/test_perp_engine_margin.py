@@ -9,6 +9,7 @@ import pytest
 from perp_helpers import BTC, ETH, ONE, USDC, apply, fill, make_model, sync_fees, usd
 
 from offchain.perp import math as pm
+from offchain.perp.fill_log import fills_applied
 from offchain.perp.model import ModelRevert
 
 
@@ -29,7 +30,7 @@ def test_50x_market_allows_exactly_50x_and_rejects_beyond(
     tx = apply(engine, operator, fill(markets["btc50"], bob, alice, ONE // 10, 50_000 * ONE))
     assert engine.initialMargin(alice, usdc) == 100 * ONE
     assert engine.equity(alice, usdc) == 100 * ONE
-    [ev] = tx.events.filter(engine.FillApplied)
+    [ev] = fills_applied(tx, engine)
     assert (ev.marketId, ev.maker, ev.taker, ev.sizeX18, ev.priceX18) == (
         markets["btc50"],
         bob.address,
@@ -143,10 +144,11 @@ def test_inverse_pnl_matches_reference_to_the_wei(
         f = fill(inv, bob, alice, size, price, buy=buy)
         tx = apply(engine, operator, f)
         [(fee, rebate)] = model.apply_fills([f], day)
-        ev = next(e for e in tx.events.filter(engine.PositionUpdated) if e.account == alice.address)
+        [fa] = fills_applied(tx, engine)
+        ev = fa.taker_leg
+        assert ev.account == alice.address
         leg = model.leg(str(alice), inv, 0)
         assert (ev.sizeX18, ev.openValueX18) == (leg.size, leg.open_value)
-        [fa] = tx.events.filter(engine.FillApplied)
         assert (fa.takerFeeX18, fa.makerRebateX18) == (fee, rebate)
         onchain = engine.positionOf(alice, inv, 0)
         assert (onchain.size, onchain.openValueX18) == (leg.size, leg.open_value)
@@ -156,7 +158,8 @@ def test_inverse_pnl_matches_reference_to_the_wei(
     assert engine.positionOf(alice, inv, 0).size == 0
     # the last step closed a short of 2,556 USD opened by the flip at 2,222.2222: the exact inverse PnL
     # is size * (1/entry - 1/exit) with size = -2,556; on chain it is within the two truncations.
-    [ev] = [e for e in tx.events.filter(engine.PositionUpdated) if e.account == alice.address]
+    [ev] = [fa.taker_leg for fa in fills_applied(tx, engine)]
+    assert ev.account == alice.address
     entry, exit_ = 2_222_2222 * 10**14, 1_987_6543 * 10**14
     exact = Fraction(-2_556 * ONE) * (Fraction(ONE, entry) - Fraction(ONE, exit_))
     assert exact - 2 < ev.realisedPnlX18 <= exact
@@ -174,7 +177,8 @@ def test_inverse_full_close_pnl_is_size_times_reciprocal_difference(
     apply(engine, operator, fill(inv, bob, alice, size, entry))
     oracle.setPrice(ETH, exit_, sender=admin)
     tx = apply(engine, operator, fill(inv, bob, alice, size, exit_, buy=False))
-    ev = next(e for e in tx.events.filter(engine.PositionUpdated) if e.account == alice.address)
+    [ev] = [fa.taker_leg for fa in fills_applied(tx, engine)]
+    assert ev.account == alice.address
     exact = Fraction(size) * (Fraction(ONE, entry) - Fraction(ONE, exit_))
     # each side's cash rounds down: the long books floor(N/entry) - ceil(N/exit), the short
     # floor(N/exit) - ceil(N/entry); the (0..2 atom) difference goes to the fee pool

@@ -9,7 +9,8 @@ from settle_helpers import FAR, ONE, PRICE, Signer, engine_error, order, settle,
 
 from offchain.orders.order import FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API, LEG_SHORT, Domain
 from offchain.orders.signing import SECP256K1_N, malleate, sign_order
-from offchain.settlement.fills import batch_tree, order_tuple
+from offchain.perp.fill_log import fills_applied
+from offchain.settlement.fills import SettledFill, batch_tree, order_tuple, settled_fills
 
 E = {  # ISettlement.FillError
     "EmptyFill": 1, "ZeroTrader": 2, "InvalidOrderFields": 3, "SelfTrade": 4, "MarketMismatch": 5, "SameSide": 6,
@@ -44,14 +45,11 @@ def test_settles_one_fill_and_emits(settlement, perp, operator, funded, pair):
     from eth_utils import keccak
 
     assert settlement.chainRoot() == keccak(b"\x00" * 32 + tree.root)
+    record = pair.maker.hash + pair.taker.hash + ONE.to_bytes(16, "big") + PRICE.to_bytes(16, "big")
     assert tx.events.filter(settlement.BatchSettled) == [
-        settlement.BatchSettled(batchId=1, root=tree.root, chainRoot=settlement.chainRoot(), size=1)
+        settlement.BatchSettled(batchId=1, root=tree.root, chainRoot=settlement.chainRoot(), size=1, fills=record)
     ]
-    assert tx.events.filter(settlement.FillSettled) == [
-        settlement.FillSettled(
-            makerOrderHash=pair.maker.hash, takerOrderHash=pair.taker.hash, batchId=1, sizeX18=ONE, priceX18=PRICE
-        )
-    ]
+    assert settled_fills(record) == [SettledFill(pair.maker.hash, pair.taker.hash, ONE, PRICE)]
     assert perp.engine.positionOf(alice, 1, 0).size == ONE
     assert perp.engine.positionOf(bob, 1, 0).size == -ONE
     for so in (pair.maker, pair.taker):
@@ -277,7 +275,7 @@ def test_fee_cap(settlement, perp, operator, funded, signer):
                          size=ONE)  # fmt: skip
     engine_error(settlement, perp.engine, operator, [first, capped], above_max, fillIndex=1)
     tx = settle(settlement, operator, [taker(18 * bps, FLAG_VIA_API)])
-    (applied,) = tx.events.filter(perp.engine.FillApplied)
+    (applied,) = fills_applied(tx, perp.engine)
     assert applied.takerFeeX18 == 2_000 * ONE * 18 * bps // ONE  # charged exactly at the signed cap
 
 
@@ -427,11 +425,8 @@ def test_chain_of_roots_rebuilt_from_events(settlement, operator, funded, signer
     chained = b"\x00" * 32
     for tx in batches:
         (ev,) = tx.events.filter(settlement.BatchSettled)
-        leaves = [
-            ev.batchId.to_bytes(8, "big") + bytes(f.makerOrderHash) + bytes(f.takerOrderHash)
-            + f.sizeX18.to_bytes(16, "big") + f.priceX18.to_bytes(16, "big")
-            for f in tx.events.filter(settlement.FillSettled)
-        ]  # fmt: skip
+        leaves = [f.leaf(ev.batchId) for f in settled_fills(bytes(ev.fills))]
+        assert len(leaves) == ev.size
         from offchain.settlement.merkle import root_of
 
         assert root_of(leaves) == bytes(ev.root)
