@@ -50,7 +50,7 @@ def l_stack(project, admin, core, operator, usdc, weth, compliance, compliance_o
     return Stack(oracle, perp.engine, perp.registry, dep.fund, dep.module, usdc, dep.adl)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def l_funded(traders, vault, usdc, weth):
     """alice, bob, carol with USDC and WETH approved to the Vault (nothing deposited)."""
     for t in traders:

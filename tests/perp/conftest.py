@@ -53,7 +53,7 @@ def markets(perp, admin, usdc, weth):
     return {"eth20": 1, "btc50": 2, "inv20": 3}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def funded(traders, vault, usdc, weth):
     """alice, bob, carol with 1m USDC and 1000 WETH approved to the Vault (nothing deposited)."""
     for t in traders:

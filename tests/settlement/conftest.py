@@ -48,9 +48,10 @@ def signer(domain):
     return Signer(domain)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def funded(traders, vault, usdc, settlement):
-    """alice, bob, carol allowlisted, each with 100k USDC in the Vault."""
+    """alice, bob, carol allowlisted, each with 100k USDC in the Vault (module scope: ape reverts it after the
+    module, so the deposits do not leak into other directories' tests on the shared Vault)."""
     for t in traders:
         usdc.mint(t, 100_000 * USDC, sender=t)
         usdc.approve(vault, 2**256 - 1, sender=t)
