@@ -376,6 +376,13 @@ class Matcher:
                     self._forget(maker_oid)
                 if not taker_rem:
                     self._forget(taker_oid)
+            elif kind == bk.EV_RESTED:  # accepted, then the depth of the level it rests on
+                outputs.append(OrderUpdate(live[ev[1]].hash, "accepted", ev[2] * lot))
+                outputs.append(DepthUpdate(cfg.market_id, ev[3], ev[4] * tick, ev[5] * lot))
+            elif kind == bk.EV_CANCELLED_DEPTH:  # cancelled, then the depth of the level it left
+                outputs.append(OrderUpdate(live[ev[1]].hash, "cancelled", ev[2] * lot, ev[3]))
+                outputs.append(DepthUpdate(cfg.market_id, ev[4], ev[5] * tick, ev[6] * lot))
+                self._forget(ev[1])
             elif kind == bk.EV_DEPTH:
                 outputs.append(DepthUpdate(cfg.market_id, ev[1], ev[2] * tick, ev[3] * lot))
             elif kind == bk.EV_ACCEPTED:

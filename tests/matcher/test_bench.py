@@ -33,8 +33,8 @@ def test_gate_rejects_a_wrong_book():
     book, *_ = bench.timed_pass(events, warm)
     bench.check_against_reference(book, warm, events)
     # corrupt one resting order's remaining size, keeping the level totals self-consistent
-    rec = next(iter(book.orders.values()))
-    rec[bk.REMAINING] += 1
+    oid, rec = next(iter(book.orders.items()))
+    book.orders[oid] = (rec[bk.REMAINING] + 1, *rec[bk.REMAINING + 1 :])
     rec[bk.LEVEL][bk.LV_TOTAL] += 1
     with pytest.raises(bench.BenchmarkMismatch, match="final book differs"):
         bench.check_against_reference(book, warm, events)

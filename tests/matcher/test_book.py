@@ -24,7 +24,8 @@ def kinds(events, kind):
 
 
 def take(book):
-    out = list(book.out)
+    """The canonical events of everything since the last call (merged tuples split)."""
+    out = list(b.expand(book.out))
     book.out.clear()
     return out
 
