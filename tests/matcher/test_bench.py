@@ -38,3 +38,14 @@ def test_gate_rejects_a_wrong_book():
     rec[bk.LEVEL][bk.LV_TOTAL] += 1
     with pytest.raises(bench.BenchmarkMismatch, match="final book differs"):
         bench.check_against_reference(book, warm, events)
+
+
+def test_gate_rejects_wrong_outputs():
+    """A book whose final state is right but whose output stream lost an event must not pass either."""
+    warm, events = bench.synthetic_flow(5_000, seed=9)
+    expected = bench.reference_result(warm, events)
+    book, _, tally = bench.latency_pass(events, warm)
+    bench.check_against_reference(book, warm, events, expected, tally)
+    tally[bk.EV_CANCELLED] -= 1
+    with pytest.raises(bench.BenchmarkMismatch, match="output events differ"):
+        bench.check_against_reference(book, warm, events, expected, tally)
