@@ -2,7 +2,8 @@
 
 Everything here is plain ints, lists, dicts and tuples; no floats, no Decimal, no logging, no
 Python-level call on the passive-add and cancel paths (only C methods of list and dict). A passive
-add allocates one small record tuple and one output tuple, a cancel one output tuple. Positions
+add or a cancel allocates exactly one object, its output tuple (plus an int for a level total
+above 256). Positions
 are a dense list indexed by ``trader * 4 + leg`` (the engine numbers traders 0, 1, 2, ...), not a
 dict: a list index costs a fraction of an int-keyed dict lookup. Signatures, units and the order
 struct are handled by :mod:`offchain.matcher.engine` before an order reaches :meth:`MarketBook.place`.
@@ -14,27 +15,28 @@ best level first and the sentinel :data:`EMPTY` last, ``levels`` the level lists
 order crosses a level when ``key <= limit_key``"). The sentinel lets the best key be read without
 an emptiness test: no order price reaches it (limit prices are uint128).
 
-A level is a list ``[total, cap, head, entry, entry, ...]``: the live size, the list length above
-which a cancel compacts it, the index of its first unconsumed entry, then the entries in time
-order. An *entry* is the order's own input tuple ``(EV_PLACE, oid, trader, is_buy, price, size,
-flags, leg)`` (for a passive add without flags, the very tuple handed to :meth:`MarketBook.apply`,
-so resting costs no allocation; orders that rest after matching or admission get a fresh tuple with
-``flags`` reduced to ``F_REDUCE_ONLY``). Entries are immutable: the mutable part of a live order is
-its *record* in :attr:`MarketBook.orders`, ``oid -> (remaining, level, price, is_buy)``, replaced
-(not mutated) when a partial fill or a reduce-only clip changes ``remaining``. A level exists
-exactly while its total is positive.
+A level is a list ``[total, cap, head, price, is_bid, entry, entry, ...]``: the live size, the list
+length above which a cancel compacts it, the index of its first unconsumed entry, its price and
+side, then the entries in time order. An *entry* is the order's own input tuple ``(EV_PLACE, oid,
+trader, is_buy, price, size, flags, leg)`` (for a passive add without flags, the very tuple handed
+to :meth:`MarketBook.apply`, so resting allocates nothing; orders that rest after matching or
+admission get a fresh tuple with ``flags`` reduced to ``F_REDUCE_ONLY``). Entries are immutable:
+the mutable state of a live order is two dict values, ``orders[oid] = remaining`` and
+``where[oid] = level``. No per-order record object: nothing to allocate on an add, nothing to free
+(and no garbage-collector list to unlink from) on a cancel or a fill. A level exists exactly while
+its total is positive.
 
-A cancel pops the record (which gives the remaining size, the level, the price and the side: no
-index lookup) and leaves the entry in its level ("lazy deletion"): an entry is live while its oid
-is in ``orders``. The match loop pops each maker's record as it reaches it, skips entries whose
-record is gone, and advances ``head`` past what it consumed; the consumed prefix is deleted once it
+A cancel pops both values (the level gives the price and side: no index lookup) and leaves the
+entry in its level ("lazy deletion"): an entry is live while its oid is in ``orders``. The match
+loop pops each maker's remaining size as it reaches it, skips entries whose oid is gone, and
+advances ``head`` past what it consumed; the consumed prefix is deleted once it
 is half the list (a slice deletion per sweep would memmove long levels every time). A cancel that
 finds its level longer than ``cap`` compacts it (keeps the live entries, C-level ``compress``) and
 sets ``cap = COMPACT_FACTOR * length + COMPACT_MIN``, so a level that never trades holds at most
 about four times its peak live orders, and compaction costs amortised O(1) per added order.
 
-Nothing references a record but ``orders``, records reference their level, levels reference entries
-(tuples of ints, bools and strings): the book holds no reference cycle at all, so a long-running
+``where`` references levels, levels reference entries (tuples of ints, bools and strings) and
+nothing references ``where``'s values back: the book holds no reference cycle at all, so a long-running
 matcher can run with the cyclic GC disabled (the benchmark does; ``tests/matcher/test_book.py``
 checks that nothing is left for the collector).
 
@@ -108,13 +110,11 @@ R_UNKNOWN = "cancel: unknown or inactive order"
 R_RO_SHRUNK = "reduce-only order exceeds the position"
 R_EXPIRED = "order expired"
 
-# Record fields (``orders[oid]``).
-REMAINING, LEVEL, PRICE, IS_BUY = range(4)
 # Entry fields (the order's input tuple, kept in its level).
 E_OID, E_TRADER, E_IS_BUY, E_PRICE, E_FLAGS, E_LEG = 1, 2, 3, 4, 6, 7
 RECORD_FIELDS = 7  # a snapshot row: oid, trader, price, remaining, is_buy, reduce_only, pos_key
 # Level fields; entries start at ``LV_FIRST``; those before ``level[LV_HEAD]`` are consumed.
-LV_TOTAL, LV_CAP, LV_HEAD, LV_FIRST = range(4)
+LV_TOTAL, LV_CAP, LV_HEAD, LV_PRICE, LV_IS_BID, LV_FIRST = range(6)
 COMPACT_FACTOR = 4  # a cancel compacts a level grown past this many times its length after the last compaction
 COMPACT_MIN = 64  # plus this slack
 EMPTY = 1 << 256  # sentinel key closing each side's key list: beyond any order price (uint128)
@@ -125,7 +125,7 @@ MAX_TRADER = 2**24 - 1  # trader ids index a dense positions list: the engine as
 F_NO_REST = F_IOC | F_FOK
 # The hot loops write these values as literals (a literal is cheaper than a module global in CPython).
 assert (EV_ACCEPTED, EV_FILL, EV_CANCELLED, EV_REDUCED, EV_DEPTH) == (0, 2, 3, 4, 5)
-assert (EV_RESTED, EV_CANCELLED_DEPTH, F_IOC, LEGS_PER_TRADER, LV_FIRST) == (6, 7, 4, 4, 3)
+assert (EV_RESTED, EV_CANCELLED_DEPTH, F_IOC, LEGS_PER_TRADER, LV_PRICE, LV_IS_BID, LV_FIRST) == (6, 7, 4, 4, 3, 4, 5)
 
 Side = tuple[list[int], list[list], dict[int, list]]
 
@@ -151,17 +151,18 @@ def expand(events: Iterable[tuple]) -> Iterator[tuple]:
 class MarketBook:
     """One market's book. Callers read and clear :attr:`out` after each call (or batch of calls).
 
-    :attr:`orders` maps each live order's oid to its record ``(remaining, level, price, is_buy)``;
+    :attr:`orders` maps each live order's oid to its remaining size (lots) and :attr:`where` to its level;
     :attr:`pos` is the positions list indexed by ``trader * LEGS_PER_TRADER + leg`` (grown on demand);
     read it through :meth:`position` / :meth:`positions`.
     """
 
-    __slots__ = ("asks", "bids", "orders", "out", "pos")
+    __slots__ = ("asks", "bids", "orders", "out", "pos", "where")
 
     def __init__(self) -> None:
         self.bids: Side = _new_side()
         self.asks: Side = _new_side()
-        self.orders: dict[int, tuple] = {}
+        self.orders: dict[int, int] = {}
+        self.where: dict[int, list] = {}
         self.pos: list[int] = []
         self.out: list[tuple] = []
 
@@ -196,6 +197,8 @@ class MarketBook:
         out = self.out
         orders = self.orders
         pop = orders.pop
+        where = self.where
+        wpop = where.pop
         bkeys, blevels, bindex = self.bids
         akeys, alevels, aindex = self.asks
         order = self._order
@@ -204,20 +207,22 @@ class MarketBook:
         for ev in events:
             kind, oid, trader, is_buy, price, qty, flags, leg = ev
             if kind:  # cancel; ``trader`` carries the reason
-                try:
-                    rem, lvl, price, is_buy = pop(oid)
-                except KeyError:
+                lvl = wpop(oid, None)
+                if lvl is None:
                     out.append((EV_REJECTED, oid, R_UNKNOWN))
                     continue
+                rem = pop(oid)
                 tot = lvl[0] - rem
                 if tot:
                     lvl[0] = tot
                     if len(lvl) > lvl[1]:
-                        lvl[3:] = compress(lvl[lvl[2] :], map(orders.__contains__, map(_oid, lvl[lvl[2] :])))
-                        lvl[2] = 3
+                        lvl[5:] = compress(lvl[lvl[2] :], map(orders.__contains__, map(_oid, lvl[lvl[2] :])))
+                        lvl[2] = 5
                         lvl[1] = len(lvl) * COMPACT_FACTOR + COMPACT_MIN
-                    out.append((7, oid, rem, trader, is_buy, price, tot))  # 7: EV_CANCELLED_DEPTH
+                    out.append((7, oid, rem, trader, lvl[4], lvl[3], tot))  # 7: EV_CANCELLED_DEPTH
                     continue
+                price = lvl[3]
+                is_buy = lvl[4]
                 if is_buy:
                     i = bisect_left(bkeys, -price)
                     del bkeys[i]
@@ -245,9 +250,10 @@ class MarketBook:
                     continue
                 lvl = bindex.get(price)
                 if lvl is None:
-                    lvl = self._new_level(bkeys, blevels, bindex, -price, price)
+                    lvl = self._new_level(bkeys, blevels, bindex, -price, price, True)
                     bid = -bkeys[0]
-                orders[oid] = (qty, lvl, price, True)
+                where[oid] = lvl
+                orders[oid] = qty
                 lvl.append(ev)
                 tot = lvl[0] + qty
                 lvl[0] = tot
@@ -260,20 +266,23 @@ class MarketBook:
                     continue
                 lvl = aindex.get(price)
                 if lvl is None:
-                    lvl = self._new_level(akeys, alevels, aindex, price, price)
+                    lvl = self._new_level(akeys, alevels, aindex, price, price, False)
                     ask = akeys[0]
-                orders[oid] = (qty, lvl, price, False)
+                where[oid] = lvl
+                orders[oid] = qty
                 lvl.append(ev)
                 tot = lvl[0] + qty
                 lvl[0] = tot
                 out.append((6, oid, qty, False, price, tot))  # 6: EV_RESTED
 
     @staticmethod
-    def _new_level(keys: list[int], levels: list[list], index: dict[int, list], key: int, price: int) -> list:
+    def _new_level(
+        keys: list[int], levels: list[list], index: dict[int, list], key: int, price: int, is_bid: bool
+    ) -> list:
         """Insert an empty level (key ``key``, price ``price``) into a side and return it."""
         i = bisect_left(keys, key)
         keys.insert(i, key)
-        lvl = [0, COMPACT_MIN + 3, 3]
+        lvl = [0, COMPACT_MIN + 5, 5, price, is_bid]
         levels.insert(i, lvl)
         index[price] = lvl
         return lvl
@@ -295,6 +304,7 @@ class MarketBook:
         if okeys[0] <= lim:
             orders = self.orders
             pop = orders.pop
+            where = self.where
             pos = self.pos
             maker_side_is_bid = not is_buy
             rem = qty
@@ -307,13 +317,13 @@ class MarketBook:
                 while True:
                     e = lvl[i]
                     moid = e[1]
-                    r = pop(moid, None)
-                    if r is None:  # cancelled earlier (lazy deletion)
+                    mrem = pop(moid, None)
+                    if mrem is None:  # cancelled earlier (lazy deletion)
                         i += 1
                         continue
-                    mrem = r[0]
                     if e[2] == trader:
                         i += 1
+                        del where[moid]
                         out.append((3, moid, mrem, R_SELF_TRADE))
                         tot -= mrem
                         if tot:
@@ -326,6 +336,7 @@ class MarketBook:
                         if room < mrem:
                             if room <= 0:
                                 i += 1
+                                del where[moid]
                                 out.append((3, moid, mrem, R_RO_SHRUNK))
                                 tot -= mrem
                                 if tot:
@@ -336,7 +347,7 @@ class MarketBook:
                             out.append((4, moid, room, R_RO_SHRUNK))
                     if mrem > rem:  # the maker stays, partially filled; the taker is done
                         mrem -= rem
-                        orders[moid] = (mrem, lvl, px, maker_side_is_bid)
+                        orders[moid] = mrem
                         tot -= rem
                         mkey = e[2] * 4 + e[7]
                         try:
@@ -351,6 +362,7 @@ class MarketBook:
                         break
                     rem -= mrem
                     tot -= mrem
+                    del where[moid]
                     i += 1
                     mkey = e[2] * 4 + e[7]
                     try:
@@ -366,8 +378,8 @@ class MarketBook:
                 if tot:
                     lvl[0] = tot
                     if i > 64 and i + i > len(lvl):
-                        del lvl[3:i]
-                        i = 3
+                        del lvl[5:i]
+                        i = 5
                     lvl[2] = i
                     out.append((5, maker_side_is_bid, px, tot))
                     break
@@ -395,8 +407,9 @@ class MarketBook:
         keys, levels, index = self.bids if is_buy else self.asks
         lvl = index.get(price)
         if lvl is None:
-            lvl = self._new_level(keys, levels, index, -price if is_buy else price, price)
-        self.orders[oid] = (qty, lvl, price, is_buy)
+            lvl = self._new_level(keys, levels, index, -price if is_buy else price, price, is_buy)
+        self.where[oid] = lvl
+        self.orders[oid] = qty
         lvl.append((EV_PLACE, oid, trader, is_buy, price, qty, flags & F_REDUCE_ONLY, leg))
         lvl[0] += qty
         out.append((EV_DEPTH, is_buy, price, lvl[0]))
@@ -439,10 +452,9 @@ class MarketBook:
             if k > lim:
                 return False
             for e in lvl[lvl[2] :]:
-                r = orders.get(e[1])
-                if r is None or e[2] == trader:
+                mrem = orders.get(e[1])
+                if mrem is None or e[2] == trader:
                     continue
-                mrem = r[0]
                 if e[6]:
                     mkey = e[2] * LEGS_PER_TRADER + e[7]
                     p = pos[mkey] if mkey < len(pos) else 0
@@ -501,10 +513,7 @@ class MarketBook:
         """Full book in priority order: per side ``[(price, [(oid, remaining), ...]), ...]`` best first."""
         orders = self.orders
         bids, asks = (
-            [
-                (sign * k, [(e[1], orders[e[1]][0]) for e in self._live(lvl)])
-                for k, lvl in zip(keys, levels, strict=True)
-            ]
+            [(sign * k, [(e[1], orders[e[1]]) for e in self._live(lvl)]) for k, lvl in zip(keys, levels, strict=True)]
             for sign, keys, levels in self._sides()
         )
         return bids, asks
@@ -517,7 +526,7 @@ class MarketBook:
         for _, _, levels in self._sides():
             for lvl in levels:
                 for e in self._live(lvl):
-                    rem, _, price, is_buy = orders[e[1]]
+                    rem, price, is_buy = orders[e[1]], lvl[3], lvl[4]
                     rows.append([e[1], e[2], price, rem, is_buy, e[6] & F_REDUCE_ONLY, e[2] * LEGS_PER_TRADER + e[7]])
         return rows
 
@@ -533,18 +542,19 @@ class MarketBook:
             assert len(keys) == len(levels) == len(index), "level index mismatch"
             for k, lvl in zip(keys, levels, strict=True):
                 assert index.get(sign * k) is lvl, "level index mismatch"
-                assert 3 <= lvl[2] <= len(lvl), f"level {sign * k} head out of range"
-                assert not any(e[1] in orders for e in lvl[3 : lvl[2]]), "live entry before the head"
+                assert lvl[3] == sign * k and lvl[4] is (sign < 0), f"level {sign * k}: wrong price or side"
+                assert 5 <= lvl[2] <= len(lvl), f"level {sign * k} head out of range"
+                assert not any(e[1] in orders for e in lvl[5 : lvl[2]]), "live entry before the head"
                 entries = self._live(lvl)
                 assert len({e[1] for e in entries}) == len(entries), f"level {sign * k}: an order twice"
-                assert lvl[0] == sum(orders[e[1]][0] for e in entries) > 0, f"level {sign * k} total mismatch"
-                assert lvl[1] >= COMPACT_MIN + 3, f"level {sign * k} compaction cap below the minimum"
+                assert lvl[0] == sum(orders[e[1]] for e in entries) > 0, f"level {sign * k} total mismatch"
+                assert lvl[1] >= COMPACT_MIN + 5, f"level {sign * k} compaction cap below the minimum"
                 for e in entries:
-                    rem, rec_level, price, is_buy = orders[e[1]]
-                    assert rec_level is lvl and price == e[4] == sign * k, "record on the wrong level"
-                    assert is_buy is bool(e[3]) is (sign < 0) and rem > 0, "record side or size wrong"
+                    assert self.where.get(e[1]) is lvl, "order indexed on another level"
+                    assert e[4] == sign * k and bool(e[3]) is (sign < 0), "entry on the wrong level"
+                    assert orders[e[1]] > 0, "live order with nothing remaining"
                 live += len(entries)
-        assert live == len(orders), "orders index has records not in the book"
+        assert live == len(orders) == len(self.where), "orders index has orders not in the book"
         assert -self.bids[0][0] < self.asks[0][0], "book is crossed"
 
     def export_state(self) -> dict[str, Any]:
@@ -561,12 +571,14 @@ class MarketBook:
             keys, levels, index = book.bids if side else book.asks
             lvl = index.get(price)
             if lvl is None:
-                lvl = cls._new_level(keys, levels, index, -price if side else price, price)
+                lvl = cls._new_level(keys, levels, index, -price if side else price, price, side)
             leg = pos_key - trader * LEGS_PER_TRADER
             lvl.append((EV_PLACE, oid, trader, side, price, rem, reduce_only & F_REDUCE_ONLY, leg))
             lvl[0] += rem
-            book.orders[oid] = (rem, lvl, price, side)
+            book.orders[oid] = rem
+            book.where[oid] = lvl
         book.orders = dict(sorted(book.orders.items()))  # arrival (oid) order, as in the original book
+        book.where = dict(sorted(book.where.items()))
         for key, lots in state["pos"]:
             book._add_position(int(key), int(lots))
         return book
