@@ -42,8 +42,10 @@ checks that nothing is left for the collector).
 
 Output. :attr:`MarketBook.out` receives compact tuples (``EV_*`` below). The two most frequent
 pairs are merged into one tuple each: an order that rests without trading yields ``EV_RESTED``
-(= ``EV_ACCEPTED`` + ``EV_DEPTH``) and a cancel yields ``EV_CANCELLED_DEPTH`` (= ``EV_CANCELLED`` +
-``EV_DEPTH``). :func:`expand` turns a batch into the canonical one-event-per-tuple stream.
+(= ``EV_ACCEPTED`` + ``EV_DEPTH``; it carries the order's input tuple, which holds the oid, size,
+side and price, and the level's new total) and a cancel yields ``EV_CANCELLED_DEPTH``
+(= ``EV_CANCELLED`` + ``EV_DEPTH``). :func:`expand` turns a batch into the canonical
+one-event-per-tuple stream.
 
 Policies (documented for traders):
 - A fill executes at the resting (maker) order's price.
@@ -74,7 +76,7 @@ EV_CANCELLED = 3  # (EV_CANCELLED, oid, remaining_lots, reason)
 EV_REDUCED = 4  # (EV_REDUCED, oid, new_remaining_lots, reason)
 EV_DEPTH = 5  # (EV_DEPTH, is_bid, price_ticks, level_total_lots)
 # Merged pairs (one tuple, two events; :func:`expand` splits them):
-EV_RESTED = 6  # (EV_RESTED, oid, size_lots, is_bid, price_ticks, level_total_lots): accepted, then depth
+EV_RESTED = 6  # (EV_RESTED, order, level_total_lots): accepted, then depth; ``order`` is the input tuple
 EV_CANCELLED_DEPTH = 7  # (EV_CANCELLED_DEPTH, oid, remaining_lots, reason, is_bid, price_ticks, level_total_lots)
 
 # Input kinds for :meth:`MarketBook.apply`.
@@ -139,8 +141,9 @@ def expand(events: Iterable[tuple]) -> Iterator[tuple]:
     for ev in events:
         kind = ev[0]
         if kind == EV_RESTED:
-            yield (EV_ACCEPTED, ev[1], ev[2])
-            yield (EV_DEPTH, ev[3], ev[4], ev[5])
+            order = ev[1]
+            yield (EV_ACCEPTED, order[1], order[5])
+            yield (EV_DEPTH, order[3], order[4], ev[2])
         elif kind == EV_CANCELLED_DEPTH:
             yield (EV_CANCELLED, ev[1], ev[2], ev[3])
             yield (EV_DEPTH, ev[4], ev[5], ev[6])
@@ -207,8 +210,9 @@ class MarketBook:
         for ev in events:
             kind, oid, trader, is_buy, price, qty, flags, leg = ev
             if kind:  # cancel; ``trader`` carries the reason
-                lvl = wpop(oid, None)
-                if lvl is None:
+                try:
+                    lvl = wpop(oid)
+                except KeyError:
                     out.append((EV_REJECTED, oid, R_UNKNOWN))
                     continue
                 rem = pop(oid)
@@ -257,7 +261,7 @@ class MarketBook:
                 lvl.append(ev)
                 tot = lvl[0] + qty
                 lvl[0] = tot
-                out.append((6, oid, qty, True, price, tot))  # 6: EV_RESTED
+                out.append((6, ev, tot))  # 6: EV_RESTED
             else:
                 if price <= bid:
                     order(oid, trader, False, price, qty, 0, leg)
@@ -273,7 +277,7 @@ class MarketBook:
                 lvl.append(ev)
                 tot = lvl[0] + qty
                 lvl[0] = tot
-                out.append((6, oid, qty, False, price, tot))  # 6: EV_RESTED
+                out.append((6, ev, tot))  # 6: EV_RESTED
 
     @staticmethod
     def _new_level(
@@ -301,7 +305,9 @@ class MarketBook:
         else:
             okeys, olevels, oindex = self.bids
             lim = -price
-        if okeys[0] <= lim:
+        if okeys[0] > lim:  # nothing to match (this short branch keeps the compare's jump short: see apply)
+            rem = qty
+        else:
             orders = self.orders
             pop = orders.pop
             where = self.where
@@ -309,9 +315,8 @@ class MarketBook:
             maker_side_is_bid = not is_buy
             rem = qty
             while True:
-                k = okeys[0]
-                px = k if is_buy else -k
                 lvl = olevels[0]
+                px = lvl[3]
                 tot = lvl[0]
                 i = lvl[2]
                 while True:
@@ -398,9 +403,9 @@ class MarketBook:
                         pos[key] -= qty - rem
                 except IndexError:
                     self._add_position(key, qty - rem if is_buy else rem - qty)
-                if not rem:
-                    return
-                qty = rem
+        if not rem:
+            return
+        qty = rem
         if flags & F_NO_REST:
             out.append((EV_CANCELLED, oid, qty, R_IOC))
             return

@@ -377,8 +377,9 @@ class Matcher:
                 if not taker_rem:
                     self._forget(taker_oid)
             elif kind == bk.EV_RESTED:  # accepted, then the depth of the level it rests on
-                outputs.append(OrderUpdate(live[ev[1]].hash, "accepted", ev[2] * lot))
-                outputs.append(DepthUpdate(cfg.market_id, ev[3], ev[4] * tick, ev[5] * lot))
+                _, oid, _, is_bid, price, size, _, _ = ev[1]
+                outputs.append(OrderUpdate(live[oid].hash, "accepted", size * lot))
+                outputs.append(DepthUpdate(cfg.market_id, is_bid, price * tick, ev[2] * lot))
             elif kind == bk.EV_CANCELLED_DEPTH:  # cancelled, then the depth of the level it left
                 outputs.append(OrderUpdate(live[ev[1]].hash, "cancelled", ev[2] * lot, ev[3]))
                 outputs.append(DepthUpdate(cfg.market_id, ev[4], ev[5] * tick, ev[6] * lot))

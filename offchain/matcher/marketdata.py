@@ -42,7 +42,7 @@ class DepthView:
             if kind == EV_DEPTH:
                 self.apply(ev[1], ev[2], ev[3])
             elif kind == EV_RESTED:
-                self.apply(ev[3], ev[4], ev[5])
+                self.apply(ev[1][3], ev[1][4], ev[2])
             elif kind == EV_CANCELLED_DEPTH:
                 self.apply(ev[4], ev[5], ev[6])
 
