@@ -193,18 +193,23 @@ class MarketBook:
         ``(EV_PLACE, oid, trader, is_buy, price_ticks, size_lots, flags, leg)`` with a bool ``is_buy``,
         or ``(EV_CANCEL, oid, reason, 0, 0, 0, 0, 0)``. Inputs must be tuples: the tuple of an order
         that rests is kept as its entry. Batching lets a bus adapter hand over everything it has
-        queued with one call; :meth:`place` and :meth:`cancel` are batches of one. Passive adds and
-        cancels are handled inline, with the best bid and ask prices in locals; an order with flags or
-        one that crosses calls :meth:`_order`.
+        queued with one call; :meth:`place` and :meth:`cancel` are batches of one.
+
+        One loop, no Python-level call except on rare paths (flag admission, a new level, a resting
+        remainder, compaction): the best bid and ask prices are locals refreshed when a level appears
+        or disappears. CPython 3.11 specialises a ``compare`` + ``jump`` pair only when the jump needs
+        no ``EXTENDED_ARG`` (at most 255 code units), so every price or size comparison here jumps
+        over a short block; the crossing tests land on ``lim = ...`` (not on a jump, which the compiler
+        would thread to the far end of the add blocks).
         """
         out = self.out
         orders = self.orders
         pop = orders.pop
         where = self.where
         wpop = where.pop
+        pos = self.pos
         bkeys, blevels, bindex = self.bids
         akeys, alevels, aindex = self.asks
-        order = self._order
         ask = akeys[0]
         bid = -bkeys[0]
         for ev in events:
@@ -226,58 +231,175 @@ class MarketBook:
                     out.append((7, oid, rem, trader, lvl[4], lvl[3], tot))  # 7: EV_CANCELLED_DEPTH
                     continue
                 price = lvl[3]
-                is_buy = lvl[4]
-                if is_buy:
+                if lvl[4]:
                     i = bisect_left(bkeys, -price)
                     del bkeys[i]
                     del blevels[i]
                     del bindex[price]
                     bid = -bkeys[0]
+                    out.append((7, oid, rem, trader, True, price, 0))
                 else:
                     i = bisect_left(akeys, price)
                     del akeys[i]
                     del alevels[i]
                     del aindex[price]
                     ask = akeys[0]
-                out.append((7, oid, rem, trader, is_buy, price, 0))
+                    out.append((7, oid, rem, trader, False, price, 0))
                 continue
-            if flags:
-                order(oid, trader, is_buy, price, qty, flags, leg)
-                ask = akeys[0]
-                bid = -bkeys[0]
-                continue
-            if is_buy:
-                if price >= ask:
-                    order(oid, trader, True, price, qty, 0, leg)
-                    ask = akeys[0]
-                    bid = -bkeys[0]
-                    continue
-                lvl = bindex.get(price)
-                if lvl is None:
-                    lvl = self._new_level(bkeys, blevels, bindex, -price, price, True)
-                    bid = -bkeys[0]
-                where[oid] = lvl
-                orders[oid] = qty
-                lvl.append(ev)
-                tot = lvl[0] + qty
-                lvl[0] = tot
-                out.append((6, ev, tot))  # 6: EV_RESTED
+            if not flags:
+                if is_buy:
+                    if price < ask:  # passive bid
+                        lvl = bindex.get(price)
+                        if lvl is None:
+                            lvl = self._new_level(bkeys, blevels, bindex, -price, price, True)
+                            bid = -bkeys[0]
+                        where[oid] = lvl
+                        orders[oid] = qty
+                        lvl.append(ev)
+                        tot = lvl[0] + qty
+                        lvl[0] = tot
+                        out.append((6, ev, tot))  # 6: EV_RESTED
+                        continue
+                    lim = price
+                else:
+                    if price > bid:  # passive ask
+                        lvl = aindex.get(price)
+                        if lvl is None:
+                            lvl = self._new_level(akeys, alevels, aindex, price, price, False)
+                            ask = akeys[0]
+                        where[oid] = lvl
+                        orders[oid] = qty
+                        lvl.append(ev)
+                        tot = lvl[0] + qty
+                        lvl[0] = tot
+                        out.append((6, ev, tot))  # 6: EV_RESTED
+                        continue
+                    lim = -price
             else:
-                if price <= bid:
-                    order(oid, trader, False, price, qty, 0, leg)
-                    ask = akeys[0]
-                    bid = -bkeys[0]
-                    continue
-                lvl = aindex.get(price)
-                if lvl is None:
-                    lvl = self._new_level(akeys, alevels, aindex, price, price, False)
-                    ask = akeys[0]
-                where[oid] = lvl
-                orders[oid] = qty
-                lvl.append(ev)
-                tot = lvl[0] + qty
-                lvl[0] = tot
-                out.append((6, ev, tot))  # 6: EV_RESTED
+                if flags != 4:  # 4: F_IOC alone needs no admission
+                    qty = self._admit(oid, trader, is_buy, price, qty, flags, leg)
+                    if not qty:
+                        continue
+                lim = price if is_buy else -price
+            # An order that crosses or has flags: match against the opposite side up to ``lim``
+            # (a key: price for a buy, -price for a sell), then cancel or rest the remainder.
+            out.append((0, oid, qty))  # 0: EV_ACCEPTED
+            if is_buy:
+                okeys, olevels, oindex = akeys, alevels, aindex
+            else:
+                okeys, olevels, oindex = bkeys, blevels, bindex
+            if okeys[0] > lim:
+                rem = qty
+            else:
+                mside = not is_buy
+                rem = qty
+                while True:
+                    lvl = olevels[0]
+                    px = lvl[3]
+                    tot = lvl[0]
+                    i = lvl[2]
+                    while True:
+                        e = lvl[i]
+                        moid = e[1]
+                        mrem = pop(moid, None)
+                        if mrem is None:  # cancelled earlier (lazy deletion)
+                            i += 1
+                            continue
+                        if e[2] == trader:  # self-trade prevention: the resting order goes
+                            i += 1
+                            del where[moid]
+                            out.append((3, moid, mrem, R_SELF_TRADE))
+                            tot -= mrem
+                            if tot:
+                                continue
+                            break
+                        if e[6]:  # a resting reduce-only order: clip it to the position it can still reduce
+                            mkey = e[2] * 4 + e[7]
+                            p = pos[mkey] if mkey < len(pos) else 0
+                            room = p if is_buy else -p
+                            if room < mrem:
+                                if room <= 0:
+                                    i += 1
+                                    del where[moid]
+                                    out.append((3, moid, mrem, R_RO_SHRUNK))
+                                    tot -= mrem
+                                    if tot:
+                                        continue
+                                    break
+                                tot -= mrem - room
+                                mrem = room
+                                out.append((4, moid, room, R_RO_SHRUNK))
+                        if mrem > rem:  # the maker stays, partially filled; the taker is done
+                            mrem -= rem
+                            orders[moid] = mrem
+                            tot -= rem
+                            mkey = e[2] * 4 + e[7]
+                            try:
+                                if is_buy:
+                                    pos[mkey] -= rem
+                                else:
+                                    pos[mkey] += rem
+                            except IndexError:
+                                self._add_position(mkey, -rem if is_buy else rem)
+                            out.append((2, moid, oid, px, rem, mrem, 0))
+                            rem = 0
+                            break
+                        rem -= mrem  # the maker is filled entirely
+                        tot -= mrem
+                        del where[moid]
+                        i += 1
+                        mkey = e[2] * 4 + e[7]
+                        try:
+                            if is_buy:
+                                pos[mkey] -= mrem
+                            else:
+                                pos[mkey] += mrem
+                        except IndexError:
+                            self._add_position(mkey, -mrem if is_buy else mrem)
+                        out.append((2, moid, oid, px, mrem, 0, rem))
+                        if not rem or not tot:
+                            break
+                    if tot:  # then rem == 0: the taker is done and this level stays
+                        lvl[0] = tot
+                        if i > 64 and i + i > len(lvl):  # trim the consumed prefix once it is half the list
+                            del lvl[5:i]
+                            i = 5
+                        lvl[2] = i
+                        out.append((5, mside, px, tot))  # 5: EV_DEPTH
+                        break
+                    del okeys[0]
+                    del olevels[0]
+                    del oindex[px]
+                    out.append((5, mside, px, 0))
+                    if not rem or okeys[0] > lim:
+                        break
+                key = trader * 4 + leg  # the taker's position, once per order (STP: no maker of the same trader)
+                try:
+                    if is_buy:
+                        pos[key] += qty - rem
+                    else:
+                        pos[key] -= qty - rem
+                except IndexError:
+                    self._add_position(key, qty - rem if is_buy else rem - qty)
+            if rem:
+                if flags & 12:  # 12: F_IOC | F_FOK never rest
+                    out.append((3, oid, rem, R_IOC))
+                else:
+                    self._rest(oid, trader, is_buy, price, rem, flags, leg)
+            ask = akeys[0]
+            bid = -bkeys[0]
+
+    def _rest(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> None:
+        """Rest an accepted remainder (after matching, or a flagged order that did not cross)."""
+        keys, levels, index = self.bids if is_buy else self.asks
+        lvl = index.get(price)
+        if lvl is None:
+            lvl = self._new_level(keys, levels, index, -price if is_buy else price, price, is_buy)
+        self.where[oid] = lvl
+        self.orders[oid] = qty
+        lvl.append((EV_PLACE, oid, trader, is_buy, price, qty, flags & F_REDUCE_ONLY, leg))
+        lvl[0] += qty
+        self.out.append((EV_DEPTH, is_buy, price, lvl[0]))
 
     @staticmethod
     def _new_level(
@@ -290,134 +412,6 @@ class MarketBook:
         levels.insert(i, lvl)
         index[price] = lvl
         return lvl
-
-    def _order(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> None:
-        """An order with flags or one that crosses: admission, matching, then the IOC/FOK remainder or rest."""
-        out = self.out
-        if flags and flags != 4:
-            qty = self._admit(oid, trader, is_buy, price, qty, flags, leg)
-            if not qty:
-                return
-        out.append((0, oid, qty))
-        if is_buy:
-            okeys, olevels, oindex = self.asks
-            lim = price
-        else:
-            okeys, olevels, oindex = self.bids
-            lim = -price
-        if okeys[0] > lim:  # nothing to match (this short branch keeps the compare's jump short: see apply)
-            rem = qty
-        else:
-            orders = self.orders
-            pop = orders.pop
-            where = self.where
-            pos = self.pos
-            maker_side_is_bid = not is_buy
-            rem = qty
-            while True:
-                lvl = olevels[0]
-                px = lvl[3]
-                tot = lvl[0]
-                i = lvl[2]
-                while True:
-                    e = lvl[i]
-                    moid = e[1]
-                    mrem = pop(moid, None)
-                    if mrem is None:  # cancelled earlier (lazy deletion)
-                        i += 1
-                        continue
-                    if e[2] == trader:
-                        i += 1
-                        del where[moid]
-                        out.append((3, moid, mrem, R_SELF_TRADE))
-                        tot -= mrem
-                        if tot:
-                            continue
-                        break
-                    if e[6]:
-                        mkey = e[2] * 4 + e[7]
-                        p = pos[mkey] if mkey < len(pos) else 0
-                        room = p if is_buy else -p
-                        if room < mrem:
-                            if room <= 0:
-                                i += 1
-                                del where[moid]
-                                out.append((3, moid, mrem, R_RO_SHRUNK))
-                                tot -= mrem
-                                if tot:
-                                    continue
-                                break
-                            tot -= mrem - room
-                            mrem = room
-                            out.append((4, moid, room, R_RO_SHRUNK))
-                    if mrem > rem:  # the maker stays, partially filled; the taker is done
-                        mrem -= rem
-                        orders[moid] = mrem
-                        tot -= rem
-                        mkey = e[2] * 4 + e[7]
-                        try:
-                            if is_buy:
-                                pos[mkey] -= rem
-                            else:
-                                pos[mkey] += rem
-                        except IndexError:
-                            self._add_position(mkey, -rem if is_buy else rem)
-                        out.append((2, moid, oid, px, rem, mrem, 0))
-                        rem = 0
-                        break
-                    rem -= mrem
-                    tot -= mrem
-                    del where[moid]
-                    i += 1
-                    mkey = e[2] * 4 + e[7]
-                    try:
-                        if is_buy:
-                            pos[mkey] -= mrem
-                        else:
-                            pos[mkey] += mrem
-                    except IndexError:
-                        self._add_position(mkey, -mrem if is_buy else mrem)
-                    out.append((2, moid, oid, px, mrem, 0, rem))
-                    if not rem or not tot:
-                        break
-                if tot:
-                    lvl[0] = tot
-                    if i > 64 and i + i > len(lvl):
-                        del lvl[5:i]
-                        i = 5
-                    lvl[2] = i
-                    out.append((5, maker_side_is_bid, px, tot))
-                    break
-                del okeys[0]
-                del olevels[0]
-                del oindex[px]
-                out.append((5, maker_side_is_bid, px, 0))
-                if not rem or okeys[0] > lim:
-                    break
-            if rem != qty:
-                key = trader * 4 + leg
-                try:
-                    if is_buy:
-                        pos[key] += qty - rem
-                    else:
-                        pos[key] -= qty - rem
-                except IndexError:
-                    self._add_position(key, qty - rem if is_buy else rem - qty)
-        if not rem:
-            return
-        qty = rem
-        if flags & F_NO_REST:
-            out.append((EV_CANCELLED, oid, qty, R_IOC))
-            return
-        keys, levels, index = self.bids if is_buy else self.asks
-        lvl = index.get(price)
-        if lvl is None:
-            lvl = self._new_level(keys, levels, index, -price if is_buy else price, price, is_buy)
-        self.where[oid] = lvl
-        self.orders[oid] = qty
-        lvl.append((EV_PLACE, oid, trader, is_buy, price, qty, flags & F_REDUCE_ONLY, leg))
-        lvl[0] += qty
-        out.append((EV_DEPTH, is_buy, price, lvl[0]))
 
     def _admit(self, oid: int, trader: int, is_buy: bool, price: int, qty: int, flags: int, leg: int) -> int:
         """Entry rules of reduce-only, post-only and FOK orders: the size to match, or 0 when rejected."""
