@@ -2,8 +2,8 @@
 
 Everything here is plain ints, lists, dicts and tuples; no floats, no Decimal, no logging, no
 Python-level call on the passive-add and cancel paths (only C methods of list and dict). A passive
-add or a cancel allocates exactly one object, its output tuple (plus an int for a level total
-above 256). Positions
+add allocates two small tuples (its record and its output), a cancel one (its output), plus an int
+for a level total above 256. Positions
 are a dense list indexed by ``trader * 4 + leg`` (the engine numbers traders 0, 1, 2, ...), not a
 dict: a list index costs a fraction of an int-keyed dict lookup. Signatures, units and the order
 struct are handled by :mod:`offchain.matcher.engine` before an order reaches :meth:`MarketBook.place`.
@@ -21,22 +21,21 @@ side, then the entries in time order. An *entry* is the order's own input tuple 
 trader, is_buy, price, size, flags, leg)`` (for a passive add without flags, the very tuple handed
 to :meth:`MarketBook.apply`, so resting allocates nothing; orders that rest after matching or
 admission get a fresh tuple with ``flags`` reduced to ``F_REDUCE_ONLY``). Entries are immutable:
-the mutable state of a live order is two dict values, ``orders[oid] = remaining`` and
-``where[oid] = level``. No per-order record object: nothing to allocate on an add, nothing to free
-(and no garbage-collector list to unlink from) on a cancel or a fill. A level exists exactly while
-its total is positive.
+the mutable state of a live order is its *record* ``orders[oid] = (remaining, level)``, a 2-tuple
+replaced (not mutated) when a partial fill or a reduce-only clip changes ``remaining``. A level
+exists exactly while its total is positive.
 
-A cancel pops both values (the level gives the price and side: no index lookup) and leaves the
+A cancel pops the record (the level gives the price and side: no index lookup) and leaves the
 entry in its level ("lazy deletion"): an entry is live while its oid is in ``orders``. The match
-loop pops each maker's remaining size as it reaches it, skips entries whose oid is gone, and
-advances ``head`` past what it consumed; the consumed prefix is deleted once it
+loop pops each maker's record as it reaches it, skips entries whose oid is gone, and advances
+``head`` past what it consumed; the consumed prefix is deleted once it
 is half the list (a slice deletion per sweep would memmove long levels every time). A cancel that
 finds its level longer than ``cap`` compacts it (keeps the live entries, C-level ``compress``) and
 sets ``cap = COMPACT_FACTOR * length + COMPACT_MIN``, so a level that never trades holds at most
 about four times its peak live orders, and compaction costs amortised O(1) per added order.
 
-``where`` references levels, levels reference entries (tuples of ints, bools and strings) and
-nothing references ``where``'s values back: the book holds no reference cycle at all, so a long-running
+Records reference levels, levels reference entries (tuples of ints, bools and strings) and nothing
+references a record but ``orders``: the book holds no reference cycle at all, so a long-running
 matcher can run with the cyclic GC disabled (the benchmark does; ``tests/matcher/test_book.py``
 checks that nothing is left for the collector).
 
@@ -154,18 +153,17 @@ def expand(events: Iterable[tuple]) -> Iterator[tuple]:
 class MarketBook:
     """One market's book. Callers read and clear :attr:`out` after each call (or batch of calls).
 
-    :attr:`orders` maps each live order's oid to its remaining size (lots) and :attr:`where` to its level;
+    :attr:`orders` maps each live order's oid to its record ``(remaining_lots, level)``;
     :attr:`pos` is the positions list indexed by ``trader * LEGS_PER_TRADER + leg`` (grown on demand);
     read it through :meth:`position` / :meth:`positions`.
     """
 
-    __slots__ = ("asks", "bids", "orders", "out", "pos", "where")
+    __slots__ = ("asks", "bids", "orders", "out", "pos")
 
     def __init__(self) -> None:
         self.bids: Side = _new_side()
         self.asks: Side = _new_side()
-        self.orders: dict[int, int] = {}
-        self.where: dict[int, list] = {}
+        self.orders: dict[int, tuple[int, list]] = {}
         self.pos: list[int] = []
         self.out: list[tuple] = []
 
@@ -205,8 +203,6 @@ class MarketBook:
         out = self.out
         orders = self.orders
         pop = orders.pop
-        where = self.where
-        wpop = where.pop
         pos = self.pos
         bkeys, blevels, bindex = self.bids
         akeys, alevels, aindex = self.asks
@@ -216,11 +212,10 @@ class MarketBook:
             kind, oid, trader, is_buy, price, qty, flags, leg = ev
             if kind:  # cancel; ``trader`` carries the reason
                 try:
-                    lvl = wpop(oid)
+                    rem, lvl = pop(oid)
                 except KeyError:
                     out.append((EV_REJECTED, oid, R_UNKNOWN))
                     continue
-                rem = pop(oid)
                 tot = lvl[0] - rem
                 if tot:
                     lvl[0] = tot
@@ -253,8 +248,7 @@ class MarketBook:
                         if lvl is None:
                             lvl = self._new_level(bkeys, blevels, bindex, -price, price, True)
                             bid = -bkeys[0]
-                        where[oid] = lvl
-                        orders[oid] = qty
+                        orders[oid] = (qty, lvl)
                         lvl.append(ev)
                         tot = lvl[0] + qty
                         lvl[0] = tot
@@ -267,8 +261,7 @@ class MarketBook:
                         if lvl is None:
                             lvl = self._new_level(akeys, alevels, aindex, price, price, False)
                             ask = akeys[0]
-                        where[oid] = lvl
-                        orders[oid] = qty
+                        orders[oid] = (qty, lvl)
                         lvl.append(ev)
                         tot = lvl[0] + qty
                         lvl[0] = tot
@@ -301,13 +294,13 @@ class MarketBook:
                     while True:
                         e = lvl[i]
                         moid = e[1]
-                        mrem = pop(moid, None)
-                        if mrem is None:  # cancelled earlier (lazy deletion)
+                        r = pop(moid, None)
+                        if r is None:  # cancelled earlier (lazy deletion)
                             i += 1
                             continue
+                        mrem = r[0]
                         if e[2] == trader:  # self-trade prevention: the resting order goes
                             i += 1
-                            del where[moid]
                             out.append((3, moid, mrem, R_SELF_TRADE))
                             tot -= mrem
                             if tot:
@@ -320,7 +313,6 @@ class MarketBook:
                             if room < mrem:
                                 if room <= 0:
                                     i += 1
-                                    del where[moid]
                                     out.append((3, moid, mrem, R_RO_SHRUNK))
                                     tot -= mrem
                                     if tot:
@@ -331,7 +323,7 @@ class MarketBook:
                                 out.append((4, moid, room, R_RO_SHRUNK))
                         if mrem > rem:  # the maker stays, partially filled; the taker is done
                             mrem -= rem
-                            orders[moid] = mrem
+                            orders[moid] = (mrem, lvl)
                             tot -= rem
                             mkey = e[2] * 4 + e[7]
                             try:
@@ -346,7 +338,6 @@ class MarketBook:
                             break
                         rem -= mrem  # the maker is filled entirely
                         tot -= mrem
-                        del where[moid]
                         i += 1
                         mkey = e[2] * 4 + e[7]
                         try:
@@ -395,8 +386,7 @@ class MarketBook:
         lvl = index.get(price)
         if lvl is None:
             lvl = self._new_level(keys, levels, index, -price if is_buy else price, price, is_buy)
-        self.where[oid] = lvl
-        self.orders[oid] = qty
+        self.orders[oid] = (qty, lvl)
         lvl.append((EV_PLACE, oid, trader, is_buy, price, qty, flags & F_REDUCE_ONLY, leg))
         lvl[0] += qty
         self.out.append((EV_DEPTH, is_buy, price, lvl[0]))
@@ -451,9 +441,10 @@ class MarketBook:
             if k > lim:
                 return False
             for e in lvl[lvl[2] :]:
-                mrem = orders.get(e[1])
-                if mrem is None or e[2] == trader:
+                r = orders.get(e[1])
+                if r is None or e[2] == trader:
                     continue
+                mrem = r[0]
                 if e[6]:
                     mkey = e[2] * LEGS_PER_TRADER + e[7]
                     p = pos[mkey] if mkey < len(pos) else 0
@@ -512,7 +503,10 @@ class MarketBook:
         """Full book in priority order: per side ``[(price, [(oid, remaining), ...]), ...]`` best first."""
         orders = self.orders
         bids, asks = (
-            [(sign * k, [(e[1], orders[e[1]]) for e in self._live(lvl)]) for k, lvl in zip(keys, levels, strict=True)]
+            [
+                (sign * k, [(e[1], orders[e[1]][0]) for e in self._live(lvl)])
+                for k, lvl in zip(keys, levels, strict=True)
+            ]
             for sign, keys, levels in self._sides()
         )
         return bids, asks
@@ -525,7 +519,7 @@ class MarketBook:
         for _, _, levels in self._sides():
             for lvl in levels:
                 for e in self._live(lvl):
-                    rem, price, is_buy = orders[e[1]], lvl[3], lvl[4]
+                    rem, price, is_buy = orders[e[1]][0], lvl[3], lvl[4]
                     rows.append([e[1], e[2], price, rem, is_buy, e[6] & F_REDUCE_ONLY, e[2] * LEGS_PER_TRADER + e[7]])
         return rows
 
@@ -546,14 +540,14 @@ class MarketBook:
                 assert not any(e[1] in orders for e in lvl[5 : lvl[2]]), "live entry before the head"
                 entries = self._live(lvl)
                 assert len({e[1] for e in entries}) == len(entries), f"level {sign * k}: an order twice"
-                assert lvl[0] == sum(orders[e[1]] for e in entries) > 0, f"level {sign * k} total mismatch"
+                assert lvl[0] == sum(orders[e[1]][0] for e in entries) > 0, f"level {sign * k} total mismatch"
                 assert lvl[1] >= COMPACT_MIN + 5, f"level {sign * k} compaction cap below the minimum"
                 for e in entries:
-                    assert self.where.get(e[1]) is lvl, "order indexed on another level"
+                    assert orders[e[1]][1] is lvl, "record points at another level"
                     assert e[4] == sign * k and bool(e[3]) is (sign < 0), "entry on the wrong level"
-                    assert orders[e[1]] > 0, "live order with nothing remaining"
+                    assert orders[e[1]][0] > 0, "live order with nothing remaining"
                 live += len(entries)
-        assert live == len(orders) == len(self.where), "orders index has orders not in the book"
+        assert live == len(orders), "orders index has records not in the book"
         assert -self.bids[0][0] < self.asks[0][0], "book is crossed"
 
     def export_state(self) -> dict[str, Any]:
@@ -574,10 +568,8 @@ class MarketBook:
             leg = pos_key - trader * LEGS_PER_TRADER
             lvl.append((EV_PLACE, oid, trader, side, price, rem, reduce_only & F_REDUCE_ONLY, leg))
             lvl[0] += rem
-            book.orders[oid] = rem
-            book.where[oid] = lvl
+            book.orders[oid] = (rem, lvl)
         book.orders = dict(sorted(book.orders.items()))  # arrival (oid) order, as in the original book
-        book.where = dict(sorted(book.where.items()))
         for key, lots in state["pos"]:
             book._add_position(int(key), int(lots))
         return book

@@ -33,9 +33,9 @@ def test_gate_rejects_a_wrong_book():
     book, *_ = bench.timed_pass(events, warm)
     bench.check_against_reference(book, warm, events)
     # corrupt one resting order's remaining size, keeping the level totals self-consistent
-    oid = next(iter(book.orders))
-    book.orders[oid] += 1
-    book.where[oid][bk.LV_TOTAL] += 1
+    oid, (rem, level) = next(iter(book.orders.items()))
+    book.orders[oid] = (rem + 1, level)
+    level[bk.LV_TOTAL] += 1
     with pytest.raises(bench.BenchmarkMismatch, match="final book differs"):
         bench.check_against_reference(book, warm, events)
 
