@@ -26,7 +26,9 @@ allocations, which is the cost this avoids.
 
 Correctness gate: the final book (levels in priority order, every order's remaining size) and all
 positions must equal those of :class:`~offchain.matcher.reference.ReferenceBook` on the same flow,
-else the benchmark raises instead of printing figures.
+and the latency passes' outputs (split with :func:`~offchain.matcher.book.expand`, counted outside
+the timer) must hold as many accepted/rejected/fill/cancelled/reduced events and as many filled lots
+as the reference's, else the benchmark raises instead of printing figures.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def _seeded_book(warm: list[Event]) -> MarketBook:
 
 
 def timed_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, float, float, int]:
-    """Throughput pass in batches of ``OUT_HANDOFF``: final book, wall and CPU seconds, output events produced."""
+    """Throughput pass in batches of ``OUT_HANDOFF``: final book, wall and CPU seconds, output tuples produced."""
     book = _seeded_book(warm)
     batches = [events[i : i + OUT_HANDOFF] for i in range(0, len(events), OUT_HANDOFF)]
     apply = book.apply
@@ -143,9 +145,24 @@ def timed_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, floa
     return book, elapsed, cpu, produced
 
 
-def latency_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, list[int]]:
-    """Final book and per-event latencies in ns (sorted): each event applied alone, timer around the call."""
+def tally_events(out: list[tuple], tally: list[int]) -> None:
+    """Count the canonical events of an output batch by kind (``tally[kind]``) and the filled lots (``tally[-1]``)."""
+    for ev in bk.expand(out):
+        tally[ev[0]] += 1
+        if ev[0] == bk.EV_FILL:
+            tally[-1] += ev[4]
+
+
+def new_tally() -> list[int]:
+    """Counters for :func:`tally_events`: one per canonical event kind, then the filled lots."""
+    return [0] * (bk.EV_DEPTH + 2)
+
+
+def latency_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, list[int], list[int]]:
+    """Final book, per-event latencies in ns (sorted) and the output tally (:func:`tally_events`, untimed):
+    each event applied alone, timer around the call."""
     book = _seeded_book(warm)
+    tally = new_tally()
     singles = [(ev,) for ev in events]
     apply = book.apply
     out = book.out
@@ -159,11 +176,14 @@ def latency_pass(events: list[Event], warm: list[Event]) -> tuple[MarketBook, li
             apply(one)
             lat[i] = clock() - t0
             if not i & (OUT_HANDOFF - 1):
+                tally_events(out, tally)
                 out.clear()
+        tally_events(out, tally)
+        out.clear()
     finally:
         gc.enable()
     lat.sort()
-    return book, lat
+    return book, lat, tally
 
 
 def timer_overhead(n: int = 200_000) -> tuple[int, int]:
@@ -177,24 +197,36 @@ def timer_overhead(n: int = 200_000) -> tuple[int, int]:
     return lat[n // 2], lat[int(n * 0.99)]
 
 
-def reference_result(warm: list[Event], events: list[Event]) -> tuple[tuple[list, list], dict[int, int]]:
-    """Final levels and non-zero positions of :class:`ReferenceBook` on the flow."""
+def reference_result(warm: list[Event], events: list[Event]) -> tuple[tuple[list, list], dict[int, int], list[int]]:
+    """Final levels, non-zero positions and the tally of the timed events' outputs of :class:`ReferenceBook`
+    (which emits no depth events: their counter stays 0)."""
     ref = ReferenceBook()
-    for kind, oid, trader, is_buy, price, qty, flags, leg in warm + events:
+    tally = new_tally()
+    for i, (kind, oid, trader, is_buy, price, qty, flags, leg) in enumerate(warm + events):
         if kind == bk.EV_CANCEL:
             ref.cancel(oid)
         else:
             ref.place(oid, trader, is_buy, price, qty, flags, leg)
+        if i >= len(warm):
+            tally_events(ref.out, tally)
         ref.out.clear()
     positions = {t * bk.LEGS_PER_TRADER + leg: v for (t, leg), v in ref.positions.items() if v}
-    return ref.levels(), positions
+    return ref.levels(), positions, tally
 
 
 def check_against_reference(
-    book: MarketBook, warm: list[Event], events: list[Event], expected: tuple | None = None
+    book: MarketBook,
+    warm: list[Event],
+    events: list[Event],
+    expected: tuple | None = None,
+    tally: list[int] | None = None,
 ) -> None:
-    """Compare ``book`` with the reference result; raise :class:`BenchmarkMismatch` on any difference."""
-    levels, positions = expected if expected is not None else reference_result(warm, events)
+    """Compare ``book`` (and, if given, the tally of its outputs) with the reference result; raise
+    :class:`BenchmarkMismatch` on any difference. Depth updates are not in the tally comparison (the
+    reference emits none); the final levels and the property tests cover them."""
+    levels, positions, ref_tally = expected if expected is not None else reference_result(warm, events)
+    if tally is not None and tally[: bk.EV_DEPTH] + tally[-1:] != ref_tally[: bk.EV_DEPTH] + ref_tally[-1:]:
+        raise BenchmarkMismatch(f"output events differ from the reference book's: {tally} vs {ref_tally}")
     book.check_invariants()
     if book.levels() != levels:
         raise BenchmarkMismatch("final book differs from the reference book")
@@ -264,8 +296,8 @@ def benchmark(
     cpu = min(c for _, c in passes)
     best = None
     for _ in range(repeats):
-        latency_book, lat = latency_pass(events, warm)
-        check_against_reference(latency_book, warm, events, expected)
+        latency_book, lat, tally = latency_pass(events, warm)
+        check_against_reference(latency_book, warm, events, expected, tally)
         figures = (lat[len(lat) // 2] / 1000, lat[int(len(lat) * 0.99)] / 1000)
         if best is None or figures[1] < best[1]:
             best = figures
@@ -279,8 +311,9 @@ def benchmark(
     e2e = end_to_end(end_to_end_events)
     log(f"matcher_end_to_end inputs_per_s={e2e:.0f} (signed orders and cancels: entry checks, journal, book, outputs)")
     log(
-        f"matcher flow: {counts[0]} orders, {counts[1]} cancels, {produced} output events, "
-        f"final book {len(book.orders)} orders; matches the reference book; best of {repeats}: "
+        f"matcher flow: {counts[0]} orders, {counts[1]} cancels, {sum(tally[:-1])} output events "
+        f"({tally[bk.EV_FILL]} fills, {tally[bk.EV_DEPTH]} depth updates) in {produced} tuples, "
+        f"final book {len(book.orders)} orders; book and output counts match the reference; best of {repeats}: "
         f"wall {', '.join(f'{len(events) / e:.0f}' for e, _ in passes)} events/s, "
         f"CPU-time {len(events) / cpu:.0f} events/s (wall includes time the shared CPU ran other work); "
         f"latency samples include one perf_counter_ns read: back-to-back p50 {timer_p50} ns, p99 {timer_p99} ns"

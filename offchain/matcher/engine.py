@@ -376,6 +376,14 @@ class Matcher:
                     self._forget(maker_oid)
                 if not taker_rem:
                     self._forget(taker_oid)
+            elif kind == bk.EV_RESTED:  # accepted, then the depth of the level it rests on
+                _, oid, _, is_bid, price, size, _, _ = ev[1]
+                outputs.append(OrderUpdate(live[oid].hash, "accepted", size * lot))
+                outputs.append(DepthUpdate(cfg.market_id, is_bid, price * tick, ev[2] * lot))
+            elif kind == bk.EV_CANCELLED_DEPTH:  # cancelled, then the depth of the level it left
+                outputs.append(OrderUpdate(live[ev[1]].hash, "cancelled", ev[2] * lot, ev[3]))
+                outputs.append(DepthUpdate(cfg.market_id, ev[4], ev[5] * tick, ev[6] * lot))
+                self._forget(ev[1])
             elif kind == bk.EV_DEPTH:
                 outputs.append(DepthUpdate(cfg.market_id, ev[1], ev[2] * tick, ev[3] * lot))
             elif kind == bk.EV_ACCEPTED:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from offchain.matcher.book import EV_DEPTH
+from offchain.matcher.book import EV_CANCELLED_DEPTH, EV_DEPTH, EV_RESTED
 
 
 @dataclass
@@ -35,10 +35,16 @@ class DepthView:
         self.updates += 1
 
     def apply_events(self, events: list[tuple]) -> None:
-        """Apply every ``EV_DEPTH`` event of a matcher output batch, ignoring the others."""
+        """Apply every depth update of a matcher output batch (``EV_DEPTH`` and the depth half of the
+        merged ``EV_RESTED`` / ``EV_CANCELLED_DEPTH`` tuples), ignoring the rest."""
         for ev in events:
-            if ev[0] == EV_DEPTH:
+            kind = ev[0]
+            if kind == EV_DEPTH:
                 self.apply(ev[1], ev[2], ev[3])
+            elif kind == EV_RESTED:
+                self.apply(ev[1][3], ev[1][4], ev[2])
+            elif kind == EV_CANCELLED_DEPTH:
+                self.apply(ev[4], ev[5], ev[6])
 
     def top(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Top ``n`` levels per side, best first."""

@@ -33,8 +33,19 @@ def test_gate_rejects_a_wrong_book():
     book, *_ = bench.timed_pass(events, warm)
     bench.check_against_reference(book, warm, events)
     # corrupt one resting order's remaining size, keeping the level totals self-consistent
-    rec = next(iter(book.orders.values()))
-    rec[bk.REMAINING] += 1
-    rec[bk.LEVEL][bk.LV_TOTAL] += 1
+    oid, (rem, level) = next(iter(book.orders.items()))
+    book.orders[oid] = (rem + 1, level)
+    level[bk.LV_TOTAL] += 1
     with pytest.raises(bench.BenchmarkMismatch, match="final book differs"):
         bench.check_against_reference(book, warm, events)
+
+
+def test_gate_rejects_wrong_outputs():
+    """A book whose final state is right but whose output stream lost an event must not pass either."""
+    warm, events = bench.synthetic_flow(5_000, seed=9)
+    expected = bench.reference_result(warm, events)
+    book, _, tally = bench.latency_pass(events, warm)
+    bench.check_against_reference(book, warm, events, expected, tally)
+    tally[bk.EV_CANCELLED] -= 1
+    with pytest.raises(bench.BenchmarkMismatch, match="output events differ"):
+        bench.check_against_reference(book, warm, events, expected, tally)

@@ -24,7 +24,8 @@ def kinds(events, kind):
 
 
 def take(book):
-    out = list(book.out)
+    """The canonical events of everything since the last call (merged tuples split)."""
+    out = list(b.expand(book.out))
     book.out.clear()
     return out
 
@@ -241,8 +242,33 @@ def test_depth_view_follows_updates(book):
     assert view.top(1) == book.depth(1)
 
 
+def test_raw_output_merges_rest_and_cancel_with_their_depth_update(book):
+    """The two most frequent pairs are one tuple each; ``expand`` gives the canonical stream."""
+    book.place(1, 10, BUY, 100, 5, GTC, 0)
+    book.place(2, 11, BUY, 100, 3, GTC, 0)
+    book.cancel(1)
+    book.place(3, 12, SELL, 99, 1, b.F_IOC, 0)
+    raw = list(book.out)
+    assert raw[:3] == [
+        (b.EV_RESTED, (b.EV_PLACE, 1, 10, BUY, 100, 5, GTC, 0), 5),
+        (b.EV_RESTED, (b.EV_PLACE, 2, 11, BUY, 100, 3, GTC, 0), 8),
+        (b.EV_CANCELLED_DEPTH, 1, 5, b.R_USER, BUY, 100, 3),
+    ]
+    assert take(book) == [
+        (b.EV_ACCEPTED, 1, 5),
+        (b.EV_DEPTH, BUY, 100, 5),
+        (b.EV_ACCEPTED, 2, 3),
+        (b.EV_DEPTH, BUY, 100, 8),
+        (b.EV_CANCELLED, 1, 5, b.R_USER),
+        (b.EV_DEPTH, BUY, 100, 3),
+        (b.EV_ACCEPTED, 3, 1),
+        (b.EV_FILL, 2, 3, 100, 1, 2, 0),
+        (b.EV_DEPTH, BUY, 100, 2),
+    ]
+
+
 def test_no_cyclic_garbage_so_the_gc_can_stay_off():
-    """Levels and records reference each other; emptied levels must be cleared so nothing needs the GC."""
+    """No reference cycle in the book (records point at levels, levels at immutable entries): nothing for the GC."""
     from offchain.matcher.bench import synthetic_flow
 
     warm, events = synthetic_flow(20_000, seed=4)
