@@ -34,6 +34,9 @@ interface IPerpEngine {
     /// market's cumulative funding index; longs pay when positive. Funding role only.
     function accrueFunding(uint256 marketId, int256 rateX18) external;
 
+    /// @notice The markets where `account` has an open leg settled in `token`.
+    function openMarketsOf(address account, address token) external view returns (uint256[] memory);
+
     /// @notice Equity of `account` in `token`: Vault balance + unsettled ledger + unrealised PnL at
     /// the index - funding owed, rounded down.
     function equity(address account, address token) external view returns (int256);

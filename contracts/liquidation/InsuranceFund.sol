@@ -15,7 +15,9 @@ import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
 /// @dev Its capital is its engine equity (Vault balance + ledger + positions). What it may pay is
 /// `equity - initial margin` (never below zero), so paying bad debt never makes it unhealthy or
 /// negative (SECURITY P10). Anyone may top it up with `Vault.depositFor(fund, ...)`. Governance may
-/// withdraw (the engine's withdrawal guard still applies).
+/// withdraw only while the fund holds no position in the token (the engine's withdrawal guard still
+/// applies): capital backing positions inherited from forced closes cannot be pulled, or a later move
+/// against them could take the fund below zero (found by the protocol state machine's nightly run).
 contract InsuranceFund is AccessControlled, ReentrancyGuard {
     /// @notice The Vault holding the fund's collateral.
     Vault public immutable vault;
@@ -24,6 +26,8 @@ contract InsuranceFund is AccessControlled, ReentrancyGuard {
 
     /// @notice A constructor address is zero.
     error InsuranceFundZeroAddress();
+    /// @notice Governance tried to withdraw while the fund holds positions settled in `token`.
+    error InsuranceFundPositionsOpen(address token, uint256 openMarkets);
 
     /// @notice Governance withdrew from the fund.
     event InsuranceFundWithdrawn(address indexed token, address indexed to, uint256 amount);
@@ -53,11 +57,14 @@ contract InsuranceFund is AccessControlled, ReentrancyGuard {
         return engine.settle(address(this), token);
     }
 
-    /// @notice Withdraws `amount` token units to `to` (governance).
+    /// @notice Withdraws `amount` token units to `to` (governance), only while the fund holds no position
+    /// settled in `token`.
     /// @param token The collateral token.
     /// @param amount Token units.
     /// @param to The recipient.
     function withdraw(address token, uint256 amount, address to) external onlyRole(Roles.ADMIN) nonReentrant {
+        uint256 open = engine.openMarketsOf(address(this), token).length;
+        if (open != 0) revert InsuranceFundPositionsOpen(token, open);
         emit InsuranceFundWithdrawn(token, to, amount);
         vault.withdrawTo(token, amount, to);
     }

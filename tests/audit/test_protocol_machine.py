@@ -384,6 +384,10 @@ def protocol_machine(project, chain, accounts):
             # keeps for margin (unrealised profit counts in `available` but cannot leave the Vault).
             if engine.negativeEquityCount(usdc) != 0:
                 return  # withdrawals are gated while any account has negative equity
+            if engine.openMarketsOf(fund, usdc):  # P10: capital backing inherited positions stays
+                refusal = _revert_data(fund, "withdraw", (usdc, 1, admin), admin)
+                assert refusal is not None and refusal.lower().removeprefix("0x").startswith(POSITIONS_OPEN), refusal
+                return
             fund.settle(usdc, sender=keeper)
             bal = balance(fund)
             room = bal + min(engine.equity(fund, usdc) - bal, 0) - engine.initialMargin(fund, usdc)
@@ -539,6 +543,9 @@ def test_bankruptcy_beyond_the_fund_is_auto_deleveraged(protocol_machine):
         machine.teardown()
     assert STATS.get("adl step", 0) > before.get("adl step", 0), (before, STATS)
     assert STATS.get("exit-all", 0) > before.get("exit-all", 0), STATS
+
+
+POSITIONS_OPEN = keccak(text="InsuranceFundPositionsOpen(address,uint256)")[:4].hex()
 
 
 def _fund_refused(data: str, fund) -> bool:

@@ -241,6 +241,22 @@ def test_bad_debt_covered_by_fund_exactly(l_stack, opened, usdc, keeper, admin, 
     vault.withdraw(usdc, USDC, sender=bob)  # not gated
 
 
+def test_fund_cannot_be_withdrawn_while_it_holds_positions(l_stack, opened, usdc, keeper, admin, chain):
+    """P10: governance cannot pull capital that backs positions the fund took over in a forced close (a later
+    move against them could take the fund below zero); once the fund is flat it can withdraw again."""
+    alice, _, _ = opened
+    liq, e, fund = l_stack.liq, l_stack.engine, l_stack.fund
+    fund.withdraw(usdc, USDC, admin, sender=admin)  # flat: allowed
+    set_price(l_stack, admin, 1_800 * ONE)
+    t = liq.flag(alice, usdc, sender=keeper).timestamp
+    chain.pending_timestamp = t + 30
+    liq.forceClose(alice, LINEAR, 0, sender=keeper)
+    assert list(e.openMarketsOf(fund, usdc)) == [LINEAR]
+    assert revert_name(fund, "withdraw", usdc, USDC, admin, sender=admin) == "InsuranceFundPositionsOpen"
+    with ape.reverts(fund.InsuranceFundPositionsOpen, token=usdc.address, openMarkets=1):
+        fund.withdraw(usdc, USDC, admin, sender=admin)
+
+
 def test_fund_short_of_cover_reverts_then_adl(l_stack, opened, usdc, keeper, admin, chain, vault, operator):
     """With a fund that cannot pay, forced close reverts; ADL closes at the bankruptcy price against
     the top-ranked opposite leg; withdrawals are gated until the bad debt is resolved."""
