@@ -93,6 +93,26 @@ def call_view(contract: Any, method: str, *args: Any) -> Any:
         raise
 
 
+def static_revert_error(
+    contract: Any, method: str, *args: Any, sender: Any, also: tuple = (), block: str = "latest"
+) -> CustomError | str | None:
+    """``eth_call`` a state-changing ``method`` as ``sender`` at ``block`` and return the custom error it
+    would revert with, decoded against ``contract`` then ``also`` (``"undecoded 0x..."`` if none declares
+    it); None if it would succeed. A reverting *transaction* makes ape walk the whole call trace to decode
+    an error raised in a nested contract (seconds to tens of seconds per revert). ``block="pending"``
+    simulates at the next block's timestamp (as pinned with ``chain.pending_timestamp = t``)."""
+    data = getattr(contract, method).encode_input(*args)
+    try:
+        networks.provider.web3.eth.call({"from": str(sender), "to": str(contract.address), "data": data}, block)
+    except Web3ContractCustomError as err:
+        for c in (contract, *also):
+            decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), c.address)
+            if decoded is not None:
+                return decoded
+        return f"undecoded {err.data}"
+    return None
+
+
 @contextmanager
 def isolated(chain: Any) -> Iterator[None]:
     """Snapshot, run, restore: like ``chain.isolate()`` but lets exceptions (failed asserts) through.
@@ -142,3 +162,24 @@ def machine_settings(ci: tuple[int, int], nightly: tuple[int, int]) -> Any:
 
     examples, steps = nightly if os.environ.get("HYPOTHESIS_PROFILE") == "nightly" else ci
     return settings(max_examples=examples, stateful_step_count=steps)
+
+
+def make_order(trader: Any, *, buy: bool, size: int, price: int, nonce: int = 1, **fields: Any) -> Any:
+    """An unsigned one-way order on market 1 at 10x, 1% fee cap, far expiry; ``fields`` override any field."""
+    from offchain.orders.order import Order
+
+    values: dict[str, Any] = {
+        "trader": str(trader),
+        "marketId": 1,
+        "isBuy": buy,
+        "leg": 0,
+        "flags": 0,
+        "leverage": 10,
+        "size": size,
+        "limitPrice": price,
+        "maxFeeRate": 10**16,
+        "nonce": nonce,
+        "expiry": 2**40,
+    }
+    values.update(fields)
+    return Order(**values)

@@ -21,7 +21,7 @@ from offchain.demo.context import ONE, Demo
 from offchain.gateway import GatewayConfig, build_gateway, serve_in_background
 from offchain.gateway.client import GatewayClient
 from offchain.gateway.server import BackgroundServer
-from offchain.gateway.web3_reader import Web3ChainReader
+from offchain.gateway.web3_reader import CONTRACT_TYPES, Web3ChainReader
 from offchain.matcher.engine import Fill
 from offchain.orders.order import FLAG_IOC, FLAG_VIA_API, Order
 
@@ -70,8 +70,7 @@ class DemoGateway:
 def start_gateway(demo: Demo, port: int = 0) -> DemoGateway:
     """Serve the demo's matcher on loopback ``port`` (0: a free one), reading accounts from the chain."""
     d = demo.deployment
-    addresses = {name: str(getattr(d, name).address) for name in ("vault", "engine", "registry", "compliance")}
-    addresses["settlement"] = str(d.settlement.address)
+    addresses = {name: str(getattr(d, name).address) for name in CONTRACT_TYPES}  # what the reader reads
     reader = Web3ChainReader.from_ape(demo.project, demo.chain.provider.web3, addresses)
     inbox = FillInbox()
     symbols = {market_id: name for name, market_id in d.markets.items()}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import ape
 import pytest
 from eth_utils import keccak
-from helpers import machine_settings
+from helpers import machine_settings, static_revert_error
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -333,7 +333,8 @@ def protocol_machine(project, chain, accounts):
             fund_eq = engine.equity(fund, usdc)
             # Simulated first (eth_call on the pending block): an engine error inside forceClose makes ape
             # trace the whole transaction to decode it, seconds per refusal.
-            refusal = _revert_data(module, "forceClose", (t, MARKET, 0), keeper)
+            args = (t, MARKET, 0)
+            refusal = static_revert_error(module, "forceClose", *args, sender=keeper, also=(engine,), block="pending")
             ok = refusal is None
             if ok:
                 tx = module.forceClose(t, MARKET, 0, sender=keeper)
@@ -385,8 +386,8 @@ def protocol_machine(project, chain, accounts):
             if engine.negativeEquityCount(usdc) != 0:
                 return  # withdrawals are gated while any account has negative equity
             if engine.openMarketsOf(fund, usdc):  # P10: capital backing inherited positions stays
-                refusal = _revert_data(fund, "withdraw", (usdc, 1, admin), admin)
-                assert refusal is not None and refusal.lower().removeprefix("0x").startswith(POSITIONS_OPEN), refusal
+                refusal = static_revert_error(fund, "withdraw", usdc, 1, admin, sender=admin, block="pending")
+                assert type(refusal).__name__ == "InsuranceFundPositionsOpen", refusal
                 return
             fund.settle(usdc, sender=keeper)
             bal = balance(fund)
@@ -520,14 +521,6 @@ def test_protocol_machine(protocol_machine):
     assert STATS.get("batch settled", 0) > 0 and STATS.get("exit-all", 0) > 0, STATS
 
 
-#: The refusals of a forced close that only an exhausted insurance fund causes: it cannot cover the bad debt,
-#: or it cannot carry the margin of the leg it would take over (the engine's check on the fund).
-FUND_REFUSALS = (
-    keccak(text="LiquidationInsuranceInsufficient(address,uint256,uint256)")[:4].hex(),
-    keccak(text="PerpEngineInsufficientMargin(address,address,int256,uint256)")[:4].hex(),
-)
-
-
 def test_bankruptcy_beyond_the_fund_is_auto_deleveraged(protocol_machine):
     """The ADL path on a fixed sequence (random runs reach it only sometimes): an emptied fund, a near-max
     long, an 8% drop: the forced close is refused for lack of insurance, ADL closes the leg at the bankruptcy
@@ -545,29 +538,13 @@ def test_bankruptcy_beyond_the_fund_is_auto_deleveraged(protocol_machine):
     assert STATS.get("exit-all", 0) > before.get("exit-all", 0), STATS
 
 
-POSITIONS_OPEN = keccak(text="InsuranceFundPositionsOpen(address,uint256)")[:4].hex()
-
-
-def _fund_refused(data: str, fund) -> bool:
-    data = data.lower().removeprefix("0x")
-    if data.startswith(FUND_REFUSALS[0]):
+def _fund_refused(error, fund) -> bool:
+    """The refusals of a forced close that only an exhausted insurance fund causes: it cannot cover the bad
+    debt, or it cannot carry the margin of the leg it would take over (the engine's check on the fund)."""
+    name = type(error).__name__
+    if name == "LiquidationInsuranceInsufficient":
         return True
-    # PerpEngineInsufficientMargin(account, ...): the account must be the fund itself
-    return data.startswith(FUND_REFUSALS[1]) and data[8 + 24 : 8 + 64] == str(fund.address).lower()[2:]
-
-
-def _revert_data(contract, method: str, args: tuple, sender) -> str | None:
-    """``eth_call`` of ``contract.method(*args)`` from ``sender`` on the pending block: None if it would
-    succeed, else the revert data (hex)."""
-    from web3.exceptions import ContractLogicError as Web3Revert
-
-    w3 = ape.chain.provider.web3
-    data = getattr(contract, method).encode_input(*args)
-    try:
-        w3.eth.call({"to": str(contract.address), "from": str(sender.address), "data": data}, "pending")
-    except Web3Revert as err:
-        return str(err.data or "")
-    return None
+    return name == "PerpEngineInsufficientMargin" and error.inputs["account"] == fund.address
 
 
 def _tuple(order: Order) -> tuple:

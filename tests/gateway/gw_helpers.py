@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from helpers import make_order
 
 from offchain.gateway.auth import login_digest
 from offchain.matcher.engine import MarketConfig
@@ -22,21 +23,7 @@ ADDRS = [address_of_key(k) for k in KEYS]
 
 
 def order(trader: str, *, buy: bool, price: int = 2000 * ONE, size: int = ONE, nonce: int = 1, **kw: Any) -> Order:
-    fields: dict[str, Any] = {
-        "trader": trader,
-        "marketId": 1,
-        "isBuy": buy,
-        "leg": 0,
-        "flags": FLAG_VIA_API,
-        "leverage": 10,
-        "size": size,
-        "limitPrice": price,
-        "maxFeeRate": ONE // 100,
-        "nonce": nonce,
-        "expiry": FAR,
-    }
-    fields.update(kw)
-    return Order(**fields)
+    return make_order(trader, buy=buy, size=size, price=price, nonce=nonce, **{"flags": FLAG_VIA_API, **kw})
 
 
 def body(o: Order, key: bytes, domain: Domain = DOMAIN, *, ints_as_str: bool = False) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ape import networks
 from eth_utils import keccak
-from hexbytes import HexBytes
-from web3.exceptions import ContractCustomError as Web3ContractCustomError
+from helpers import static_revert_error
 
 ONE = 10**18
 USDC = 10**6
@@ -26,20 +24,10 @@ def warp_to(chain, t: int) -> None:
 
 
 def static_revert(contract, method: str, *args, sender, also=()) -> str | None:
-    """``eth_call`` a state-changing ``method`` as ``sender`` (at the latest block) and return the name
-    of the custom error it reverts with, decoded against ``contract`` then ``also``; None if it would
-    succeed. A reverting *transaction* would make ape walk the whole step trace to enrich the error
-    (tens of seconds per revert on a busy machine)."""
-    data = getattr(contract, method).encode_input(*args)
-    try:
-        networks.provider.web3.eth.call({"from": str(sender), "to": contract.address, "data": data})
-    except Web3ContractCustomError as err:
-        for c in (contract, *also):
-            decoded = networks.provider.network.ecosystem.decode_custom_error(HexBytes(err.data), c.address)
-            if decoded is not None:
-                return type(decoded).__name__
-        return f"undecoded {err.data}"
-    return None
+    """The name of the custom error ``method`` would revert with (:func:`helpers.static_revert_error` at
+    the latest block), None if it would succeed."""
+    error = static_revert_error(contract, method, *args, sender=sender, also=tuple(also))
+    return error if error is None or isinstance(error, str) else type(error).__name__
 
 
 def revert_name(contract, method: str, *args, sender, also=()) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from eth_utils import keccak
+from helpers import make_order
 
 from offchain.orders.order import Domain, Order, SignedOrder
 from offchain.orders.signing import sign_order
@@ -30,21 +31,7 @@ def key_of(account) -> bytes:
 
 def order(trader, *, buy: bool, size: int = ONE, price: int = PRICE, nonce: int = 1, **kw) -> Order:
     """A one-way order on market 1 with generous defaults (fee cap 1%, far expiry, 10x)."""
-    fields = {
-        "trader": str(trader),
-        "marketId": 1,
-        "isBuy": buy,
-        "leg": 0,
-        "flags": 0,
-        "leverage": 10,
-        "size": size,
-        "limitPrice": price,
-        "maxFeeRate": ONE // 100,
-        "nonce": nonce,
-        "expiry": FAR,
-    }
-    fields.update(kw)
-    return Order(**fields)
+    return make_order(trader, buy=buy, size=size, price=price, nonce=nonce, **kw)
 
 
 class Signer:
