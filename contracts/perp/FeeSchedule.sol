@@ -33,11 +33,20 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         uint64 makerRebateRateX18;
     }
 
+    /// @dev `header` packs the account's last trading day (bits 0-31), that day's volume (bits 32-143) and
+    /// the running sum over the window (bits 144-255): one slot read and written whole per record.
     struct VolumeBook {
-        uint32 lastDay;
-        uint112 lastDayVolumeX18;
-        uint112 rollingX18;
+        uint256 header;
         uint256[WINDOW_DAYS] buckets;
+    }
+
+    /// @dev What {chargeFills} reads once per call: the tiers, the API fee factor, the UTC day, and the
+    /// {VolumesRecorded} records being written.
+    struct Batch {
+        Tier[TIER_COUNT] tiers;
+        uint256 apiFactorX18;
+        uint256 today;
+        bytes records;
     }
 
     Tier[TIER_COUNT] private _tiers;
@@ -133,8 +142,10 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     {
         (takerFeeX18, makerRebateX18) = _quote(maker, taker, notionalX18, takerApi);
         uint256 today = block.timestamp / 1 days;
-        emit VolumeRecorded(maker, today, volumeUsdX18, _record(maker, volumeUsdX18));
-        emit VolumeRecorded(taker, today, volumeUsdX18, _record(taker, volumeUsdX18));
+        (, uint256 makerTrailing) = _record(maker, volumeUsdX18, today);
+        (, uint256 takerTrailing) = _record(taker, volumeUsdX18, today);
+        emit VolumeRecorded(maker, today, volumeUsdX18, makerTrailing);
+        emit VolumeRecorded(taker, today, volumeUsdX18, takerTrailing);
     }
 
     /// @inheritdoc IFeeSchedule
@@ -146,33 +157,19 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         uint256 n = fills.length;
         takerFeesX18 = new uint256[](n);
         makerRebatesX18 = new uint256[](n);
-        Tier[TIER_COUNT] memory tiers = _tiers; // read once for the whole batch
-        uint256 apiFactor = 1e18 - apiDiscountX18;
-        bytes memory records = new bytes(n * 88 + 32);
+        Batch memory b;
+        b.tiers = _tiers; // read once for the whole batch
+        b.apiFactorX18 = 1e18 - apiDiscountX18;
+        b.today = block.timestamp / 1 days;
+        b.records = new bytes(n * 88 + 32);
         for (uint256 i; i < n; ++i) {
-            FeeRequest calldata r = fills[i];
-            uint256 takerRate = tiers[_tierIndex(trailingVolume(r.taker), tiers)].takerRateX18;
-            if (r.takerApi) takerRate = PerpMath.mulRateUp(takerRate, apiFactor);
-            takerFeesX18[i] = PerpMath.mulRateUp(r.notionalX18, takerRate);
-            makerRebatesX18[i] =
-                PerpMath.mulRateDown(r.notionalX18, tiers[_tierIndex(trailingVolume(r.maker), tiers)].makerRebateRateX18);
-            uint256 volume = r.volumeUsdX18.toUint128();
-            uint256 makerTrailing = _record(r.maker, volume);
-            uint256 takerTrailing = _record(r.taker, volume);
-            (address maker, address taker) = (r.maker, r.taker);
-            assembly ("memory-safe") {
-                // increasing addresses, whole-word stores; the spare word absorbs the last spill
-                let p := add(add(records, 0x20), mul(i, 88))
-                mstore(p, shl(96, maker))
-                mstore(add(p, 20), shl(96, taker))
-                mstore(add(p, 40), or(shl(128, volume), makerTrailing))
-                mstore(add(p, 72), shl(128, takerTrailing))
-            }
+            (takerFeesX18[i], makerRebatesX18[i]) = _chargeOne(fills[i], b, i);
         }
+        bytes memory records = b.records;
         assembly ("memory-safe") {
             mstore(records, mul(n, 88))
         }
-        emit VolumesRecorded(block.timestamp / 1 days, records);
+        emit VolumesRecorded(b.today, records);
     }
 
     // ---------------------------------------------------------------- views
@@ -200,9 +197,9 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     function trailingVolume(address account) public view returns (uint256 volumeX18) {
         VolumeBook storage book = _volumes[account];
         uint256 today = block.timestamp / 1 days;
-        uint256 last = book.lastDay;
+        (uint256 last,, uint256 rolling) = _unpack(book.header);
         if (today >= last + WINDOW_DAYS) return 0;
-        volumeX18 = book.rollingX18;
+        volumeX18 = rolling;
         for (uint256 d = last + 1; d <= today && volumeX18 != 0; ++d) {
             volumeX18 -= book.buckets[d % WINDOW_DAYS];
         }
@@ -216,6 +213,51 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Fee and rebate of one fill of {chargeFills}; records both sides' volume (each side's tier is
+    /// that of its trailing volume before this fill, as one call per fill) and writes the fill's 88-byte
+    /// record at index `i` of `records`.
+    function _chargeOne(FeeRequest calldata r, Batch memory b, uint256 i)
+        private
+        returns (uint256 takerFee, uint256 makerRebate)
+    {
+        uint256 volume = r.volumeUsdX18.toUint128();
+        (uint256 takerBefore, uint256 takerTrailing) = _record(r.taker, volume, b.today);
+        (uint256 makerBefore, uint256 makerTrailing) = _record(r.maker, volume, b.today);
+        _putRecord(b.records, i, r, volume, makerTrailing, takerTrailing);
+        uint256 takerRate = b.tiers[_tierIndex(takerBefore, b.tiers)].takerRateX18;
+        if (r.takerApi) takerRate = _mulUp(takerRate, b.apiFactorX18);
+        uint256 notional = r.notionalX18;
+        takerFee = _mulUp(notional, takerRate);
+        makerRebate = notional * b.tiers[_tierIndex(makerBefore, b.tiers)].makerRebateRateX18 / 1e18;
+    }
+
+    /// @dev `a * rateX18 / 1e18` rounded up: PerpMath.mulRateUp's result with a checked product (rates are at
+    /// most 1e18 and notionals far below 2^196, so the product never overflows; if it did, it reverts).
+    function _mulUp(uint256 a, uint256 rateX18) private pure returns (uint256) {
+        uint256 p = a * rateX18;
+        return p / 1e18 + (p % 1e18 == 0 ? 0 : 1);
+    }
+
+    /// @dev Writes record `i` of {VolumesRecorded}: maker, taker, uint128 volume and both trailing volumes.
+    function _putRecord(
+        bytes memory records,
+        uint256 i,
+        FeeRequest calldata r,
+        uint256 volume,
+        uint256 makerTrailing,
+        uint256 takerTrailing
+    ) private pure {
+        (address maker, address taker) = (r.maker, r.taker);
+        assembly ("memory-safe") {
+            // increasing addresses, whole-word stores; the spare word absorbs the last spill
+            let p := add(add(records, 0x20), mul(i, 88))
+            mstore(p, shl(96, maker))
+            mstore(add(p, 20), shl(96, taker))
+            mstore(add(p, 40), or(shl(128, volume), makerTrailing))
+            mstore(add(p, 72), shl(128, takerTrailing))
+        }
+    }
 
     function _quote(address maker, address taker, uint256 notionalX18, bool takerApi)
         private
@@ -237,32 +279,43 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
         }
     }
 
-    /// @dev Adds the volume to the account's current day; returns its trailing volume after that.
-    function _record(address account, uint256 volumeUsdX18) private returns (uint256) {
+    /// @dev Adds the volume to the account's current day (`today`); returns its trailing volume before and
+    /// after that. One read and one write of the header slot; bucket slots only on a new day.
+    function _record(address account, uint256 volumeUsdX18, uint256 today)
+        private
+        returns (uint256 before, uint256 trailing)
+    {
         VolumeBook storage book = _volumes[account];
-        uint256 today = block.timestamp / 1 days;
-        uint256 last = book.lastDay;
-        uint256 current = book.lastDayVolumeX18;
-        uint256 rolling = book.rollingX18;
-        if (today != last) {
-            // day `last` is over: its volume goes to its bucket; then buckets of days that left the window
-            // are cleared (rolling == sum(buckets) + current: with nothing in the window, nothing to clear)
-            if (current != 0) book.buckets[last % WINDOW_DAYS] = current;
-            uint256 end = today < last + WINDOW_DAYS ? today : last + WINDOW_DAYS;
-            for (uint256 d = last + 1; d <= end && rolling != 0; ++d) {
-                uint256 slot = d % WINDOW_DAYS;
-                uint256 expired = book.buckets[slot];
-                if (expired != 0) {
-                    rolling -= expired;
-                    book.buckets[slot] = 0;
-                }
+        (uint256 last, uint256 current, uint256 rolling) = _unpack(book.header);
+        if (today != last) (current, rolling) = (0, _closeDays(book, last, current, rolling, today));
+        before = rolling;
+        trailing = rolling + volumeUsdX18;
+        book.header = uint256(today.toUint32()) | (uint256((current + volumeUsdX18).toUint112()) << 32)
+            | (uint256(trailing.toUint112()) << 144);
+    }
+
+    /// @dev Splits a {VolumeBook} header into its last day, that day's volume and the rolling sum.
+    function _unpack(uint256 header) private pure returns (uint256 last, uint256 current, uint256 rolling) {
+        return (uint32(header), uint112(header >> 32), header >> 144);
+    }
+
+    /// @dev Day `last` is over: its volume (`current`) goes to its bucket; then the buckets of days that
+    /// left the window by `today` are cleared and taken off `rolling` (rolling == sum(buckets) + current:
+    /// with nothing in the window, nothing to clear). Returns the rolling sum after that.
+    function _closeDays(VolumeBook storage book, uint256 last, uint256 current, uint256 rolling, uint256 today)
+        private
+        returns (uint256)
+    {
+        if (current != 0) book.buckets[last % WINDOW_DAYS] = current;
+        uint256 end = today < last + WINDOW_DAYS ? today : last + WINDOW_DAYS;
+        for (uint256 d = last + 1; d <= end && rolling != 0; ++d) {
+            uint256 slot = d % WINDOW_DAYS;
+            uint256 expired = book.buckets[slot];
+            if (expired != 0) {
+                rolling -= expired;
+                book.buckets[slot] = 0;
             }
-            current = 0;
         }
-        current += volumeUsdX18;
-        rolling += volumeUsdX18;
-        (book.lastDay, book.lastDayVolumeX18, book.rollingX18) =
-            (today.toUint32(), current.toUint112(), rolling.toUint112());
         return rolling;
     }
 

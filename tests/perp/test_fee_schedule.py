@@ -151,3 +151,29 @@ def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, 
         assert got == [volume, *trailing[k]]
     with ape.reverts(fees.AccessControlUnauthorizedAccount, account=stranger, role=roles.LEDGER):
         fees.chargeFills(reqs, sender=stranger)
+
+
+def test_charge_fills_rolls_days_like_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain):
+    """After days pass (inside and beyond the window), a batch sees the same tiers and trailing volumes
+    as one chargeFill per fill: the day rollover of the batch path closes buckets the same way."""
+    fees = ledger_fees
+    fees.chargeFills([(alice, bob, ONE, 700_000 * ONE, False)], sender=ledger)
+    warp(chain, 10 * DAY)
+    fees.chargeFills([(alice, bob, ONE, 400_000 * ONE, False)], sender=ledger)
+    reqs = [(carol, bob, 10_000 * ONE + 7, 10_000 * ONE, False), (bob, alice, 10_000 * ONE + 1, 10_000 * ONE, True)]
+    for gap in (DAY, 25 * DAY, 40 * DAY):  # still in the window, the first day leaves it, everything leaves
+        warp(chain, gap)
+        expected, trailing = [], []
+        with isolated(chain):
+            for maker, taker, notional, volume, api in reqs:
+                expected.append(tuple(fees.quoteFill(maker, taker, notional, api)))
+                fees.chargeFill(maker, taker, notional, volume, api, sender=ledger)
+                trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
+        taker_fees, rebates = fees.chargeFills.call(reqs, sender=ledger)
+        assert list(zip(taker_fees, rebates, strict=True)) == expected
+        tx = fees.chargeFills(reqs, sender=ledger)
+        [ev] = tx.events.filter(fees.VolumesRecorded)
+        data = bytes(ev.records)
+        got = [tuple(int.from_bytes(data[88 * k + o : 88 * k + o + 16], "big") for o in (56, 72)) for k in range(2)]
+        assert got == trailing
+        assert [fees.trailingVolume(a) for a in (alice, bob, carol)] == [trailing[1][1], trailing[1][0], trailing[0][0]]
