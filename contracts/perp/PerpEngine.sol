@@ -20,7 +20,7 @@ import {PerpLegs} from "./PerpLegs.sol";
 /// withdrawal check for linear and inverse perpetuals, in one-way or hedge mode.
 /// @dev Value flow (exact conservation, SECURITY P1/P3):
 /// - Collateral stays in the Vault. Realised PnL, fees and funding are booked in the engine's
-///   signed ledger `unsettledX18[account][token]`; {settle} moves it into the Vault against the
+///   signed ledger `unsettledX18(account, token)`; {settle} moves it into the Vault against the
 ///   engine's own Vault account (the PnL pool): losses are pulled from the trader's balance, profits
 ///   paid while the pool holds enough. Identity (tests assert it to the wei):
 ///   `vault.balances(engine) == sum(unsettled) + sum(fundingPool) + sum(feePool) - sum(openValue)`.
@@ -28,8 +28,8 @@ import {PerpLegs} from "./PerpLegs.sol";
 /// - Withdrawal policy: unrealised profit and unsettled profit are not withdrawable; a withdrawal
 ///   needs `balanceAfter + min(unsettled + unrealised PnL - funding, 0) >= initial margin`, and
 ///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
-/// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
-///   visits at most 16 markets (32 legs in hedge mode).
+/// - At most {MAX_OPEN_MARKETS} (8) markets with an open leg per (account, token): every margin check
+///   visits at most 8 markets (16 legs in hedge mode), all of them in one margin cache.
 contract PerpEngine is AccessControlled, PerpLegs {
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -334,8 +334,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
         onlyRole(Roles.LIQUIDATOR)
     {
         int256 x = amountX18.toInt256();
-        unsettledX18[from][token] -= x;
-        unsettledX18[to][token] += x;
+        _credit(from, token, -x);
+        _credit(to, token, x);
         emit LiquidationTransfer(from, to, token, amountX18);
     }
 

@@ -15,8 +15,9 @@ abstract contract PerpLedger {
     using SafeCast for uint256;
     using SafeCast for int256;
 
-    /// @notice Bound on markets with an open position per (account, settlement token).
-    uint256 public constant MAX_OPEN_MARKETS = 16;
+    /// @notice Bound on markets with an open position per (account, settlement token): 8 uint16 lanes share
+    /// one slot with the account's unsettled ledger balance ({AccountEntry}).
+    uint256 public constant MAX_OPEN_MARKETS = 8;
     /// @notice Leg of a one-way position.
     uint8 public constant LEG_NET = 0;
     /// @notice Long leg of a hedge-mode position.
@@ -94,13 +95,19 @@ abstract contract PerpLedger {
         uint256 maintenanceReq;
     }
 
-    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
-    /// @dev Markets with an open leg per (account, token), packed in one slot: up to {MAX_OPEN_MARKETS}
-    /// uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at 1).
-    mapping(address account => mapping(address token => uint256 lanes)) internal _openMarkets;
+    /// @dev Per (account, token), one slot: the signed unsettled ledger balance (realised PnL, fees and
+    /// funding booked but not yet moved into the Vault) and the markets with an open leg, up to
+    /// {MAX_OPEN_MARKETS} uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at
+    /// 1). A trade reads the balance and the lanes with one cold slot. The balance is SafeCast to int128
+    /// on every write: a booking that would take it beyond +-1.7e38 (1.7e20 tokens at 18 decimals)
+    /// reverts (`SafeCastOverflowedIntDowncast`), it never truncates.
+    struct AccountEntry {
+        int128 unsettledX18;
+        uint128 lanes;
+    }
 
-    /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
-    mapping(address account => mapping(address token => int256)) public unsettledX18;
+    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
+    mapping(address account => mapping(address token => AccountEntry)) internal _entries;
     /// @notice Net fees collected and not yet distributed, per token.
     mapping(address token => uint256) public feePoolX18;
     /// @notice Per-market open interest and funding state.
@@ -133,6 +140,14 @@ abstract contract PerpLedger {
         return Position(p.size, p.openValueX18, p.fundingSnapshotX18);
     }
 
+    /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return The signed balance, 18 decimals.
+    function unsettledX18(address account, address token) public view returns (int256) {
+        return _entries[account][token].unsettledX18;
+    }
+
     /// @notice Whether an account trades a market in hedge mode.
     /// @param account The account.
     /// @param marketId The market.
@@ -156,7 +171,7 @@ abstract contract PerpLedger {
         if (size != 0) {
             int256 owed = PerpMath.fundingOwedUp(size, index - snapshot);
             if (owed != 0) {
-                unsettledX18[account][token] -= owed;
+                _credit(account, token, -owed);
                 ms.fundingPoolX18 += owed;
                 emit FundingSettled(account, marketId, leg, owed);
             }
@@ -178,13 +193,19 @@ abstract contract PerpLedger {
         else if (newSize < 0) ms.shortOpenInterestX18 += uint256(-newSize);
     }
 
+    /// @dev Adds `amountX18` to the account's unsettled balance (int128: reverts beyond, never truncates).
+    function _credit(address account, address token, int256 amountX18) internal {
+        AccountEntry storage e = _entries[account][token];
+        e.unsettledX18 = (e.unsettledX18 + amountX18).toInt128();
+    }
+
     function _bookRealised(address account, address token, int256 realised) internal {
-        if (realised != 0) unsettledX18[account][token] += realised;
+        if (realised != 0) _credit(account, token, realised);
     }
 
     function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate) internal {
-        if (takerFee != 0) unsettledX18[taker][token] -= takerFee.toInt256();
-        if (makerRebate != 0) unsettledX18[maker][token] += makerRebate.toInt256();
+        if (takerFee != 0) _credit(taker, token, -takerFee.toInt256());
+        if (makerRebate != 0) _credit(maker, token, makerRebate.toInt256());
         // FeeSchedule guarantees makerRebate <= takerFee on every fill
         feePoolX18[token] += takerFee - makerRebate;
     }
@@ -194,7 +215,7 @@ abstract contract PerpLedger {
     }
 
     function _bookSettled(address account, address token, int256 movedX18) internal {
-        unsettledX18[account][token] -= movedX18;
+        _credit(account, token, -movedX18);
         emit Settled(account, token, movedX18);
     }
 
@@ -204,8 +225,8 @@ abstract contract PerpLedger {
         uint256 toInsurance = PerpMath.mulRateUp(pool, insuranceShareX18);
         uint256 toTreasury = pool - toInsurance;
         feePoolX18[token] = 0;
-        unsettledX18[insurance][token] += toInsurance.toInt256();
-        unsettledX18[treasury][token] += toTreasury.toInt256();
+        _credit(insurance, token, toInsurance.toInt256());
+        _credit(treasury, token, toTreasury.toInt256());
         emit FeesDistributed(token, toTreasury, toInsurance);
     }
 
@@ -222,7 +243,7 @@ abstract contract PerpLedger {
         if (free <= 0) return 0;
         surplus = uint256(free);
         ms.fundingPoolX18 -= free;
-        unsettledX18[insurance][token] += free;
+        _credit(insurance, token, free);
         emit FundingSurplusSwept(marketId, surplus);
     }
 
@@ -274,7 +295,8 @@ abstract contract PerpLedger {
     }
 
     function _addOpenMarket(address account, address token, uint256 marketId) private {
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        uint256 lanes = e.lanes;
         uint256 k;
         for (; k < MAX_OPEN_MARKETS; ++k) {
             uint256 id = (lanes >> (k << 4)) & 0xffff;
@@ -282,12 +304,14 @@ abstract contract PerpLedger {
             if (id == 0) break;
         }
         if (k == MAX_OPEN_MARKETS) revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
-        _openMarkets[account][token] = lanes | (uint256(marketId.toUint16()) << (k << 4));
+        // k < 8: the new lane ends at bit 128 at most
+        e.lanes = uint128(lanes | (uint256(marketId.toUint16()) << (k << 4)));
     }
 
     /// @dev Removes `marketId` and moves the last lane into its place (lanes stay contiguous).
     function _removeOpenMarket(address account, address token, uint256 marketId) private {
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        uint256 lanes = e.lanes;
         uint256 count = _laneCount(lanes);
         for (uint256 k; k < count; ++k) {
             if (((lanes >> (k << 4)) & 0xffff) == marketId) {
@@ -295,7 +319,7 @@ abstract contract PerpLedger {
                 uint256 lastId = (lanes >> lastShift) & 0xffff;
                 lanes &= ~(uint256(0xffff) << lastShift);
                 if (k != count - 1) lanes = (lanes & ~(uint256(0xffff) << (k << 4))) | (lastId << (k << 4));
-                _openMarkets[account][token] = lanes;
+                e.lanes = uint128(lanes); // only lanes of the 128-bit value were cleared or moved
                 return;
             }
         }

@@ -57,7 +57,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     /// @param token The settlement token.
     /// @return movedX18 The signed amount credited to the account's Vault balance.
     function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
-        int256 cash = unsettledX18[account][token];
+        int256 cash = _entries[account][token].unsettledX18;
         if (cash < 0) {
             uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
             if (x == 0) return 0;
@@ -94,7 +94,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     {
         if (negativeEquityCount[token] != 0) return false;
         AccountState memory s = _evaluate(account, token, false, _newCache());
-        int256 pending = unsettledX18[account][token] + s.pnl;
+        int256 pending = _entries[account][token].unsettledX18 + s.pnl;
         int256 usable = balanceAfterX18.toInt256() + (pending < 0 ? pending : int256(0));
         return usable >= s.initialReq.toInt256();
     }
@@ -137,7 +137,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     /// @param token The settlement token.
     /// @return marketIds The market ids.
     function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
-        uint256 lanes = _openMarkets[account][token];
+        uint256 lanes = _entries[account][token].lanes;
         uint256[] memory ids = new uint256[](_laneCount(lanes));
         for (uint256 k; k < ids.length; ++k) {
             ids[k] = (lanes >> (k << 4)) & 0xffff;
@@ -173,8 +173,9 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         view
         returns (AccountState memory s)
     {
-        s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        s.equity = vault.balances(account, token).toInt256() + e.unsettledX18;
+        uint256 lanes = e.lanes;
         for (uint256 k; k < MAX_OPEN_MARKETS; ++k) {
             uint256 marketId = (lanes >> (k << 4)) & 0xffff;
             if (marketId == 0) break;
