@@ -156,24 +156,25 @@ abstract contract PerpLedger {
         return _positions[account][marketId][LEG_NET].hedgeMode;
     }
 
+    /// @dev Settles the leg's pending funding in market `t.marketId` (`size` and `snapshot` are its stored values) against the
+    /// market's funding state `ms`, a memory copy the caller writes back (fills: once per run of one market).
     function _settleFunding(
         address account,
-        uint256 marketId,
-        address token,
+        Trade memory t,
         uint8 leg,
         PackedPosition storage p,
-        MarketState storage ms
+        int256 size,
+        int256 snapshot,
+        MarketState memory ms
     ) internal {
         int256 index = ms.fundingIndexX18;
-        int256 snapshot = p.fundingSnapshotX18;
         if (index == snapshot) return;
-        int256 size = p.size;
         if (size != 0) {
             int256 owed = PerpMath.fundingOwedUp(size, index - snapshot);
             if (owed != 0) {
-                _credit(account, token, -owed);
+                _credit(account, t.token, -owed);
                 ms.fundingPoolX18 += owed;
-                emit FundingSettled(account, marketId, leg, owed);
+                emit FundingSettled(account, t.marketId, leg, owed);
             }
             ms.fundingWeightX36 += size * (index - snapshot);
         }
@@ -181,16 +182,44 @@ abstract contract PerpLedger {
     }
 
     /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and
-    /// updates the market aggregates.
-    function _resize(MarketState storage ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
+    /// updates the market aggregates in `ms` (a memory copy the caller writes back).
+    function _resize(MarketState memory ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
         internal
     {
-        (p.size, p.openValueX18) = (newSize.toInt128(), openValue.toInt128());
+        _storeSizeAndBasis(p, newSize, openValue);
         ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
         if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
         else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
         if (newSize > 0) ms.longOpenInterestX18 += uint256(newSize);
         else if (newSize < 0) ms.shortOpenInterestX18 += uint256(-newSize);
+    }
+
+    /// @dev A leg's size and basis with one SLOAD: {PackedPosition}'s first slot holds `size` in its low
+    /// 128 bits and `openValueX18` in its high 128 bits (Solidity's packing order).
+    function _sizeAndBasis(PackedPosition storage p) internal view returns (int256 size, int256 openValue) {
+        assembly ("memory-safe") {
+            let w := sload(p.slot)
+            size := signextend(15, w)
+            openValue := sar(128, w)
+        }
+    }
+
+    /// @dev Writes a leg's size and basis with one SSTORE (SafeCast to int128: reverts, never truncates).
+    function _storeSizeAndBasis(PackedPosition storage p, int256 size, int256 openValue) internal {
+        uint256 w = uint256(uint128(size.toInt128())) | (uint256(uint128(openValue.toInt128())) << 128);
+        assembly ("memory-safe") {
+            sstore(p.slot, w)
+        }
+    }
+
+    /// @dev A leg's funding snapshot and, for the net leg, the account's hedge mode, with one SLOAD:
+    /// {PackedPosition}'s second slot holds the int248 snapshot in its low 31 bytes and the bool in the top byte.
+    function _snapshotAndMode(PackedPosition storage p) internal view returns (int256 snapshot, bool hedge) {
+        assembly ("memory-safe") {
+            let w := sload(add(p.slot, 1))
+            snapshot := signextend(30, w)
+            hedge := iszero(iszero(shr(248, w)))
+        }
     }
 
     /// @dev Adds `amountX18` to the account's unsettled balance (int128: reverts beyond, never truncates).
@@ -203,11 +232,16 @@ abstract contract PerpLedger {
         if (realised != 0) _credit(account, token, realised);
     }
 
-    function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate) internal {
+    /// @dev Books a fill's taker fee and maker rebate; returns the net fee, which the caller adds to the
+    /// token's fee pool (with {_bookResidual}).
+    function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate)
+        internal
+        returns (uint256 netFee)
+    {
         if (takerFee != 0) _credit(taker, token, -takerFee.toInt256());
         if (makerRebate != 0) _credit(maker, token, makerRebate.toInt256());
-        // FeeSchedule guarantees makerRebate <= takerFee on every fill
-        feePoolX18[token] += takerFee - makerRebate;
+        // FeeSchedule guarantees makerRebate <= takerFee on every fill (checked: reverts otherwise)
+        return takerFee - makerRebate;
     }
 
     function _bookResidual(address token, uint256 residual) internal {
@@ -255,11 +289,14 @@ abstract contract PerpLedger {
         emit NegativeEquityFlagSet(account, token, negative, equityX18);
     }
 
-    function _addLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) internal view {
-        int256 size = p.size;
+    /// @dev Adds one leg (size, basis and funding snapshot as stored) to the account's valuation.
+    function _addLeg(AccountState memory s, int256 size, int256 openValue, int256 snapshot, LegContext memory c)
+        internal
+        pure
+    {
         if (size == 0) return;
-        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
-            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
+        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - openValue
+            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - snapshot);
         uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
         s.initialReq += PerpMath.mulRateUp(notional, PerpMath.sizedRate(c.imrX18, c.imrSlopeX18, notional));
         if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
@@ -327,43 +364,5 @@ abstract contract PerpLedger {
 
     function _laneCount(uint256 lanes) internal pure returns (uint256 count) {
         while (count < MAX_OPEN_MARKETS && ((lanes >> (count << 4)) & 0xffff) != 0) ++count;
-    }
-
-    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
-    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
-    /// slots are cleared by {_clearTouch} before the call returns.
-    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
-        internal
-        returns (uint256)
-    {
-        bytes32 key = _touchKey(account, token);
-        uint256 slot;
-        assembly {
-            slot := tload(key)
-        }
-        if (slot != 0) {
-            if (up) touches[slot - 1].riskIncreased = true;
-            return n;
-        }
-        touches[n] = Touch(account, token, up);
-        assembly {
-            tstore(key, add(n, 1))
-        }
-        return n + 1;
-    }
-
-    function _clearTouch(Touch memory t) internal {
-        bytes32 key = _touchKey(t.account, t.token);
-        assembly {
-            tstore(key, 0)
-        }
-    }
-
-    function _touchKey(address account, address token) private pure returns (bytes32 key) {
-        assembly ("memory-safe") {
-            mstore(0x00, account)
-            mstore(0x20, token)
-            key := keccak256(0x00, 0x40)
-        }
     }
 }

@@ -181,14 +181,23 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
             if (marketId == 0) break;
             LegContext memory c = _context(mc, marketId, withMaintenance);
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
-            if (hedgeMode(account, marketId)) {
-                _addLeg(s, legs[LEG_LONG], c);
-                _addLeg(s, legs[LEG_SHORT], c);
+            (int256 snapshot, bool hedge) = _snapshotAndMode(legs[LEG_NET]);
+            if (hedge) {
+                _addStoredLeg(s, legs[LEG_LONG], c);
+                _addStoredLeg(s, legs[LEG_SHORT], c);
             } else {
-                _addLeg(s, legs[LEG_NET], c);
+                (int256 size, int256 openValue) = _sizeAndBasis(legs[LEG_NET]);
+                _addLeg(s, size, openValue, snapshot, c);
             }
         }
         s.equity += s.pnl;
+    }
+
+    function _addStoredLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) private view {
+        (int256 size, int256 openValue) = _sizeAndBasis(p);
+        if (size == 0) return;
+        (int256 snapshot,) = _snapshotAndMode(p);
+        _addLeg(s, size, openValue, snapshot, c);
     }
 
     /// @dev The market's margin data, from the cache when present (the maintenance rate is loaded the
@@ -219,6 +228,44 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         if (withMaintenance && !c.hasMaintenance) {
             c.mmrX18 = registry.maintenanceRate(marketId);
             c.hasMaintenance = true;
+        }
+    }
+
+    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
+    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
+    /// slots are cleared by {_clearTouch} before the call returns.
+    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
+        internal
+        returns (uint256)
+    {
+        bytes32 key = _touchKey(account, token);
+        uint256 slot;
+        assembly {
+            slot := tload(key)
+        }
+        if (slot != 0) {
+            if (up) touches[slot - 1].riskIncreased = true;
+            return n;
+        }
+        touches[n] = Touch(account, token, up);
+        assembly {
+            tstore(key, add(n, 1))
+        }
+        return n + 1;
+    }
+
+    function _clearTouch(Touch memory t) internal {
+        bytes32 key = _touchKey(t.account, t.token);
+        assembly {
+            tstore(key, 0)
+        }
+    }
+
+    function _touchKey(address account, address token) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, token)
+            key := keccak256(0x00, 0x40)
         }
     }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from helpers import isolated
 from perp_helpers import BTC, ETH, INSURANCE, TREASURY, USDC, apply, fill, make_model, sync_fees
 
 from offchain import roles
@@ -262,6 +263,36 @@ def test_open_markets_per_account_are_bounded(engine, registry, oracle, admin, o
     registry.listMarket(BTC, usdc, 0, risk_params(50, ONE // 100), trading_params(10**14, 10**15), sender=admin)
     with ape.reverts(engine.PerpEngineTooManyPositions, account=bob, token=usdc, max=8):
         apply(engine, operator, fill(registry.marketCount(), alice, bob, ONE // 1000, 50_000 * ONE, buy=False))
+
+
+def test_ledger_balance_is_int128_next_to_the_open_market_lanes(
+    engine, core, admin, markets, operator, usdc, accounts3, stranger, chain
+):
+    """The unsettled balance shares its slot with the open-market lanes: it holds exactly int128's range,
+    a booking beyond reverts (never truncates), and neither half disturbs the other."""
+    alice, bob, carol = accounts3
+    with isolated(chain):
+        apply(engine, operator, fill(markets["eth20"], bob, alice, ONE, 2_000 * ONE))
+        lanes = list(engine.openMarketsOf(alice, usdc))
+        assert markets["eth20"] in lanes
+        core.acl.grantRole(roles.LIQUIDATOR, stranger, sender=admin)
+        a0, s0 = engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)
+        top = 2**127 - 1
+        engine.liquidationTransfer(stranger, alice, usdc, top - a0, sender=stranger)
+        assert engine.unsettledX18(alice, usdc) == top
+        assert list(engine.openMarketsOf(alice, usdc)) == lanes
+        with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=top + 1):
+            engine.liquidationTransfer(carol, alice, usdc, 1, sender=stranger)
+        engine.liquidationTransfer(alice, stranger, usdc, top - a0, sender=stranger)
+        assert (engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)) == (a0, s0)
+        # the negative end: -2**127 is representable, one below is not
+        engine.liquidationTransfer(stranger, carol, usdc, 2**127 + s0, sender=stranger)
+        assert engine.unsettledX18(stranger, usdc) == -(2**127)
+        with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=-(2**127) - 1):
+            engine.liquidationTransfer(stranger, carol, usdc, 1, sender=stranger)
+        apply(engine, operator, fill(markets["eth20"], alice, bob, ONE, 2_000 * ONE))  # alice flat again
+        assert markets["eth20"] not in list(engine.openMarketsOf(alice, usdc))
+        assert list(engine.openMarketsOf(alice, usdc)) == [m for m in lanes if m != markets["eth20"]]
 
 
 # ---------------------------------------------------------------- end-state checks
