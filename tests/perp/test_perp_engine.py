@@ -276,20 +276,26 @@ def test_ledger_balance_is_int128_next_to_the_open_market_lanes(
         lanes = list(engine.openMarketsOf(alice, usdc))
         assert markets["eth20"] in lanes
         core.acl.grantRole(roles.LIQUIDATOR, stranger, sender=admin)
-        a0, s0 = engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)
+
+        def transfer(src, dst, amount):
+            return engine.liquidationTransfer(src, dst, usdc, amount, sender=stranger)
+
+        for acct in (alice, stranger):  # start both at zero: carol absorbs their (small) balances
+            bal = engine.unsettledX18(acct, usdc)
+            if bal:
+                transfer(acct, carol, bal) if bal > 0 else transfer(carol, acct, -bal)
         top = 2**127 - 1
-        engine.liquidationTransfer(stranger, alice, usdc, top - a0, sender=stranger)
-        assert engine.unsettledX18(alice, usdc) == top
+        transfer(stranger, alice, top)
+        assert (engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)) == (top, -top)
         assert list(engine.openMarketsOf(alice, usdc)) == lanes
         with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=top + 1):
-            engine.liquidationTransfer(carol, alice, usdc, 1, sender=stranger)
-        engine.liquidationTransfer(alice, stranger, usdc, top - a0, sender=stranger)
-        assert (engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)) == (a0, s0)
-        # the negative end: -2**127 is representable, one below is not
-        engine.liquidationTransfer(stranger, carol, usdc, 2**127 + s0, sender=stranger)
+            transfer(carol, alice, 1)
+        transfer(stranger, carol, 1)  # the negative end: -2**127 is representable, one below is not
         assert engine.unsettledX18(stranger, usdc) == -(2**127)
         with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=-(2**127) - 1):
-            engine.liquidationTransfer(stranger, carol, usdc, 1, sender=stranger)
+            transfer(stranger, carol, 1)
+        assert list(engine.openMarketsOf(alice, usdc)) == lanes
+        transfer(alice, stranger, top)  # room for the closing fill's maker rebate
         apply(engine, operator, fill(markets["eth20"], alice, bob, ONE, 2_000 * ONE))  # alice flat again
         assert markets["eth20"] not in list(engine.openMarketsOf(alice, usdc))
         assert list(engine.openMarketsOf(alice, usdc)) == [m for m in lanes if m != markets["eth20"]]
