@@ -119,6 +119,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         MarketState storage ms = marketStates[marketId];
         int256 index = ms.fundingIndexX18 + perUnit;
         ms.fundingIndexX18 = index;
+        ++fundingEpochOf[marketId];
         emit FundingAccrued(marketId, rateX18, price, perUnit, index);
     }
 
@@ -133,9 +134,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         (t.marketId, t.token) = (marketId, token);
         for (uint8 leg; leg < 3; ++leg) {
             PackedPosition storage p = _positions[account][marketId][leg];
-            (int256 size,) = _sizeAndBasis(p);
-            (int256 snapshot,) = _snapshotAndMode(p);
-            _settleFunding(account, t, leg, p, size, snapshot, ms);
+            _settleFunding(account, t, leg, p, p.size, p.fundingSnapshotX18, ms);
         }
         marketStates[marketId] = ms;
     }
@@ -207,6 +206,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
         t.token = m.token;
         t.maxPositionX18 = m.trading.maxPositionX18;
+        t.fundingEpoch = fundingEpochOf[marketId];
     }
 
     /// @dev Checks and applies one fill (index `run.t.fillIndex`) to both legs; fills in its fee request.
@@ -358,6 +358,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
         t.token = m.token;
         t.priceX18 = priceX18;
+        t.fundingEpoch = fundingEpochOf[marketId];
         MarketState memory ms = marketStates[marketId];
         // Same rounding as a fill: each side's value rounds toward +inf (its cash rounds down) and the
         // 0-1 atom residual goes to the fee pool.

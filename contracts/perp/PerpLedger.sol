@@ -33,15 +33,17 @@ abstract contract PerpLedger {
         int256 fundingSnapshotX18;
     }
 
-    /// @dev Storage form of {Position}: size and basis share one slot (a fill of an existing position
-    /// reads and writes one slot, plus the funding snapshot only when the index moved). Writes are
-    /// SafeCast to int128 / int248 (a revert, never a silent truncation). The net leg's second slot also
-    /// holds the account's hedge mode in the market, next to the snapshot a one-way fill reads anyway.
+    /// @dev Storage form of {Position}. First slot (what a fill reads and writes): size and basis as int104
+    /// (writes are SafeCast: a leg beyond +-1.0e13 units of size or collateral value reverts, never
+    /// truncates), the market's funding epoch when the leg last settled funding, and, on the net leg, the
+    /// account's hedge mode in the market. Second slot: the funding snapshot, read only when the market's
+    /// funding epoch moved since the leg's (equal epochs imply snapshot == index, see {fundingEpochOf}).
     struct PackedPosition {
-        int128 size;
-        int128 openValueX18;
-        int248 fundingSnapshotX18;
+        int104 size;
+        int104 openValueX18;
+        uint40 fundingEpoch;
         bool hedgeMode;
+        int256 fundingSnapshotX18;
     }
 
     /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
@@ -62,6 +64,7 @@ abstract contract PerpLedger {
         uint256 priceX18;
         uint256 maxPositionX18;
         bool strictLegs;
+        uint256 fundingEpoch; // the market's {fundingEpochOf}
         uint256 logPtr; // next leg entry of the fill's FillsApplied record; 0: emit PositionUpdated instead
     }
 
@@ -71,6 +74,7 @@ abstract contract PerpLedger {
         bool inverse;
         uint256 priceX18;
         int256 fundingIndexX18;
+        uint256 fundingEpoch;
         uint256 imrX18;
         uint256 imrSlopeX18;
         uint256 mmrX18;
@@ -112,6 +116,11 @@ abstract contract PerpLedger {
     mapping(address token => uint256) public feePoolX18;
     /// @notice Per-market open interest and funding state.
     mapping(uint256 marketId => MarketState) public marketStates;
+    /// @notice Number of funding accruals of a market. A leg whose stored epoch equals it has its funding
+    /// snapshot equal to the market's funding index (every snapshot write sets it to the index; every
+    /// index change increments the epoch), so fills and margin checks skip the snapshot's slot. Legs store
+    /// it as uint40: a trade in a market after 2^40 accruals reverts (SafeCast), it never wraps.
+    mapping(uint256 marketId => uint256) public fundingEpochOf;
     /// @notice Accounts known to have negative equity (withdrawal gate).
     mapping(address account => mapping(address token => bool)) public negativeEquityFlag;
     /// @notice Number of flagged accounts per token; withdrawals of the token are refused while > 0.
@@ -178,15 +187,21 @@ abstract contract PerpLedger {
             }
             ms.fundingWeightX36 += size * (index - snapshot);
         }
-        p.fundingSnapshotX18 = index.toInt248();
+        p.fundingSnapshotX18 = index;
     }
 
-    /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and
-    /// updates the market aggregates in `ms` (a memory copy the caller writes back).
-    function _resize(MarketState memory ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
-        internal
-    {
-        _storeSizeAndBasis(p, newSize, openValue);
+    /// @dev Stores the new size and basis (one slot, with the market's funding epoch: funding was settled,
+    /// snapshot == index) and updates the market aggregates in `ms` (a memory copy the caller writes back).
+    /// The hedge-mode bit is written as false: a leg traded by a hedge-mode account is never its net leg.
+    function _resize(
+        MarketState memory ms,
+        PackedPosition storage p,
+        uint256 epoch,
+        int256 oldSize,
+        int256 newSize,
+        int256 openValue
+    ) internal {
+        _storeLeg(p, newSize, openValue, epoch);
         ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
         if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
         else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
@@ -194,31 +209,28 @@ abstract contract PerpLedger {
         else if (newSize < 0) ms.shortOpenInterestX18 += uint256(-newSize);
     }
 
-    /// @dev A leg's size and basis with one SLOAD: {PackedPosition}'s first slot holds `size` in its low
-    /// 128 bits and `openValueX18` in its high 128 bits (Solidity's packing order).
-    function _sizeAndBasis(PackedPosition storage p) internal view returns (int256 size, int256 openValue) {
+    /// @dev A leg's first slot with one SLOAD. Layout ({PackedPosition}, Solidity's packing order from the
+    /// low bits): size bits 0-103, basis 104-207, funding epoch 208-247, hedge mode 248-255.
+    function _loadLeg(PackedPosition storage p)
+        internal
+        view
+        returns (int256 size, int256 openValue, uint256 epoch, bool hedge)
+    {
         assembly ("memory-safe") {
             let w := sload(p.slot)
-            size := signextend(15, w)
-            openValue := sar(128, w)
+            size := signextend(12, w)
+            openValue := signextend(12, shr(104, w))
+            epoch := and(shr(208, w), 0xffffffffff)
+            hedge := iszero(iszero(shr(248, w)))
         }
     }
 
-    /// @dev Writes a leg's size and basis with one SSTORE (SafeCast to int128: reverts, never truncates).
-    function _storeSizeAndBasis(PackedPosition storage p, int256 size, int256 openValue) internal {
-        uint256 w = uint256(uint128(size.toInt128())) | (uint256(uint128(openValue.toInt128())) << 128);
+    /// @dev Writes a leg's first slot with one SSTORE, hedge mode false (SafeCast: reverts, never truncates).
+    function _storeLeg(PackedPosition storage p, int256 size, int256 openValue, uint256 epoch) internal {
+        uint256 w = uint256(uint104(size.toInt104())) | (uint256(uint104(openValue.toInt104())) << 104)
+            | (uint256(epoch.toUint40()) << 208);
         assembly ("memory-safe") {
             sstore(p.slot, w)
-        }
-    }
-
-    /// @dev A leg's funding snapshot and, for the net leg, the account's hedge mode, with one SLOAD:
-    /// {PackedPosition}'s second slot holds the int248 snapshot in its low 31 bytes and the bool in the top byte.
-    function _snapshotAndMode(PackedPosition storage p) internal view returns (int256 snapshot, bool hedge) {
-        assembly ("memory-safe") {
-            let w := sload(add(p.slot, 1))
-            snapshot := signextend(30, w)
-            hedge := iszero(iszero(shr(248, w)))
         }
     }
 

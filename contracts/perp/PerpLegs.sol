@@ -57,7 +57,7 @@ abstract contract PerpLegs is PerpMargin {
         increased = _checkLeg(t, account, leg, oldSize, newSize, flags);
         int256 realised;
         (openValue, realised) = _rebase(t, openValue, oldSize, delta, flow);
-        _resize(ms, p, oldSize, newSize, openValue);
+        _resize(ms, p, t.fundingEpoch, oldSize, newSize, openValue);
         _bookRealised(account, t.token, realised);
         _trackOpen(account, t.token, t.marketId, oldSize, newSize);
         if (t.logPtr != 0) t.logPtr = FillLog.putLeg(t.logPtr, leg, newSize, openValue, realised);
@@ -65,22 +65,22 @@ abstract contract PerpLegs is PerpMargin {
     }
 
     /// @dev The leg a side trades, its size and basis, after settling its pending funding. One SLOAD gives
-    /// the hedge mode and, in one-way mode, the traded leg's funding snapshot; one more its size and basis.
+    /// the hedge mode and, in one-way mode, the traded leg's size, basis and funding epoch; the funding
+    /// snapshot's slot is read only when the market's funding epoch moved since the leg's.
     function _openLeg(Trade memory t, MarketState memory ms, address account, uint8 flags)
         private
         returns (uint8 leg, PackedPosition storage p, int256 size, int256 openValue)
     {
-        int256 snapshot;
+        uint256 epoch;
         {
             mapping(uint8 => PackedPosition) storage legs = _positions[account][t.marketId];
             bool hedge;
-            (snapshot, hedge) = _snapshotAndMode(legs[LEG_NET]);
+            (size, openValue, epoch, hedge) = _loadLeg(legs[LEG_NET]);
             leg = _legOf(t, account, flags, hedge);
             p = legs[leg];
         }
-        if (leg != LEG_NET) (snapshot,) = _snapshotAndMode(p);
-        (size, openValue) = _sizeAndBasis(p);
-        _settleFunding(account, t, leg, p, size, snapshot, ms);
+        if (leg != LEG_NET) (size, openValue, epoch,) = _loadLeg(p);
+        if (epoch != t.fundingEpoch) _settleFunding(account, t, leg, p, size, p.fundingSnapshotX18, ms);
     }
 
     /// @dev Leg direction, reduce-only and position limit; returns whether the leg's risk increases.

@@ -181,23 +181,27 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
             if (marketId == 0) break;
             LegContext memory c = _context(mc, marketId, withMaintenance);
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
-            (int256 snapshot, bool hedge) = _snapshotAndMode(legs[LEG_NET]);
-            if (hedge) {
+            if (_addStoredLeg(s, legs[LEG_NET], c)) {
                 _addStoredLeg(s, legs[LEG_LONG], c);
                 _addStoredLeg(s, legs[LEG_SHORT], c);
-            } else {
-                (int256 size, int256 openValue) = _sizeAndBasis(legs[LEG_NET]);
-                _addLeg(s, size, openValue, snapshot, c);
             }
         }
         s.equity += s.pnl;
     }
 
-    function _addStoredLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) private view {
-        (int256 size, int256 openValue) = _sizeAndBasis(p);
-        if (size == 0) return;
-        (int256 snapshot,) = _snapshotAndMode(p);
+    /// @dev Adds a stored leg to the valuation (its funding snapshot is read only when the market's funding
+    /// epoch moved since the leg's); returns the leg's hedge-mode bit (meaningful on the net leg: a hedge-mode
+    /// account's net leg is flat and its long and short legs count instead).
+    function _addStoredLeg(AccountState memory s, PackedPosition storage p, LegContext memory c)
+        private
+        view
+        returns (bool hedge)
+    {
+        (int256 size, int256 openValue, uint256 epoch, bool h) = _loadLeg(p);
+        if (size == 0) return h;
+        int256 snapshot = epoch == c.fundingEpoch ? c.fundingIndexX18 : p.fundingSnapshotX18;
         _addLeg(s, size, openValue, snapshot, c);
+        return h;
     }
 
     /// @dev The market's margin data, from the cache when present (the maintenance rate is loaded the
@@ -219,6 +223,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
             (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
             (c.priceX18,) = oracle.getPrice(asset);
             c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
+            c.fundingEpoch = fundingEpochOf[marketId];
             c.marketId = marketId;
             if (n < mc.ctx.length) {
                 mc.ctx[n] = c;
