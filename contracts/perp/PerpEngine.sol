@@ -20,7 +20,7 @@ import {PerpLegs} from "./PerpLegs.sol";
 /// withdrawal check for linear and inverse perpetuals, in one-way or hedge mode.
 /// @dev Value flow (exact conservation, SECURITY P1/P3):
 /// - Collateral stays in the Vault. Realised PnL, fees and funding are booked in the engine's
-///   signed ledger `unsettledX18[account][token]`; {settle} moves it into the Vault against the
+///   signed ledger `unsettledX18(account, token)`; {settle} moves it into the Vault against the
 ///   engine's own Vault account (the PnL pool): losses are pulled from the trader's balance, profits
 ///   paid while the pool holds enough. Identity (tests assert it to the wei):
 ///   `vault.balances(engine) == sum(unsettled) + sum(fundingPool) + sum(feePool) - sum(openValue)`.
@@ -28,8 +28,8 @@ import {PerpLegs} from "./PerpLegs.sol";
 /// - Withdrawal policy: unrealised profit and unsettled profit are not withdrawable; a withdrawal
 ///   needs `balanceAfter + min(unsettled + unrealised PnL - funding, 0) >= initial margin`, and
 ///   every withdrawal of a token is refused while any account is flagged with negative equity in it.
-/// - At most {MAX_OPEN_MARKETS} markets with an open leg per (account, token): every margin check
-///   visits at most 16 markets (32 legs in hedge mode).
+/// - At most {MAX_OPEN_MARKETS} (8) markets with an open leg per (account, token): every margin check
+///   visits at most 8 markets (16 legs in hedge mode), all of them in one margin cache.
 contract PerpEngine is AccessControlled, PerpLegs {
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -47,12 +47,14 @@ contract PerpEngine is AccessControlled, PerpLegs {
     /// @notice Open interest would exceed the market's cap.
     error PerpEngineOpenInterestCap(uint256 fillIndex, uint256 openInterestX18, uint256 capX18);
     /// @dev The market of a run of consecutive fills, read once; `health` 0 unknown, 1 healthy, 2 not;
-    /// `logPtr` the memory address of the next fill's record in the {FillsApplied} log.
+    /// `ms` the market's state, loaded at the run's start and written back at its end (every fill of the
+    /// run updates open interest and funding weight in memory); `t` the trade record every fill reuses.
     struct MarketRun {
         IMarketRegistry.Market m;
         uint256 id;
         uint256 health;
-        uint256 logPtr;
+        MarketState ms;
+        Trade t;
     }
 
     /// @notice The taker's fee exceeds the maximum its signed order accepts.
@@ -117,6 +119,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         MarketState storage ms = marketStates[marketId];
         int256 index = ms.fundingIndexX18 + perUnit;
         ms.fundingIndexX18 = index;
+        ++fundingEpochOf[marketId];
         emit FundingAccrued(marketId, rateX18, price, perUnit, index);
     }
 
@@ -126,10 +129,14 @@ contract PerpEngine is AccessControlled, PerpLegs {
     /// @param marketId The market.
     function settleFunding(address account, uint256 marketId) external nonReentrant {
         (, address token,,,) = registry.marginInfo(marketId);
-        MarketState storage ms = marketStates[marketId];
+        MarketState memory ms = marketStates[marketId];
+        Trade memory t;
+        (t.marketId, t.token) = (marketId, token);
         for (uint8 leg; leg < 3; ++leg) {
-            _settleFunding(account, marketId, token, leg, _positions[account][marketId][leg], ms);
+            PackedPosition storage p = _positions[account][marketId][leg];
+            _settleFunding(account, t, leg, p, p.size, p.fundingSnapshotX18, ms);
         }
+        marketStates[marketId] = ms;
     }
 
     /// @notice Moves the market's funding rounding surplus (pool beyond what open positions can
@@ -149,30 +156,35 @@ contract PerpEngine is AccessControlled, PerpLegs {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Applies every fill (the registry's market data is read once per run of one market), charges
-    /// all their fees in one fee schedule call, then checks the end state of each touched account once.
-    /// `caps` empty: no fee cap and legacy leg flags.
+    /// @dev Applies every fill (the registry's market data and the market's state are read once per run of
+    /// one market), charges all their fees in one fee schedule call, then checks the end state of each
+    /// touched account once. `caps` empty: no fee cap and legacy leg flags.
     function _applyFills(Fill[] calldata fills, uint256[] memory caps) private {
-        Touch[] memory touches = new Touch[](fills.length * 2);
-        IFeeSchedule.FeeRequest[] memory fees = new IFeeSchedule.FeeRequest[](fills.length);
-        address[] memory tokens = new address[](fills.length);
+        uint256 count = fills.length;
+        Touch[] memory touches = new Touch[](count * 2);
+        IFeeSchedule.FeeRequest[] memory fees = new IFeeSchedule.FeeRequest[](count);
+        address[] memory tokens = new address[](count);
         uint256 n;
         MarketRun memory run;
+        Trade memory t = run.t;
+        t.strictLegs = caps.length != 0;
         bytes memory log;
-        (log, run.logPtr) = FillLog.create(fills.length);
-        for (uint256 i; i < fills.length; ++i) {
+        (log, t.logPtr) = FillLog.create(count);
+        for (uint256 i; i < count; ++i) {
             Fill calldata f = fills[i];
-            if (f.marketId != run.id) {
-                run.m = registry.getMarket(f.marketId);
-                run.id = f.marketId;
-                run.health = 0;
+            uint256 marketId = f.marketId;
+            if (marketId != run.id) {
+                if (run.id != 0) marketStates[run.id] = run.ms;
+                _startRun(run, marketId);
             }
-            (bool makerUp, bool takerUp) = _applyFill(i, f, run, caps.length != 0, fees[i]);
-            tokens[i] = run.m.token;
-            n = _touch(touches, n, f.maker, run.m.token, makerUp);
-            n = _touch(touches, n, f.taker, run.m.token, takerUp);
-            run.logPtr += FillLog.RECORD_BYTES;
+            t.fillIndex = i;
+            (bool makerUp, bool takerUp) = _applyFill(f, run, fees[i]);
+            address token = t.token;
+            tokens[i] = token;
+            n = _touch(touches, n, f.maker, token, makerUp);
+            n = _touch(touches, n, f.taker, token, takerUp);
         }
+        if (run.id != 0) marketStates[run.id] = run.ms;
         _chargeFees(fills, caps, fees, tokens, log);
         emit FillsApplied(log);
         MarginCache memory mc = _newCache();
@@ -182,38 +194,38 @@ contract PerpEngine is AccessControlled, PerpLegs {
         }
     }
 
-    /// @dev Checks and applies fill `i` to both legs; fills in its fee request.
-    function _applyFill(
-        uint256 i,
-        Fill calldata f,
-        MarketRun memory run,
-        bool strictLegs,
-        IFeeSchedule.FeeRequest memory req
-    ) private returns (bool makerUp, bool takerUp) {
-        IMarketRegistry.Market memory m = run.m;
-        if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(i, f.marketId);
-        if (
-            f.sizeX18 == 0 || f.priceX18 == 0 || f.sizeX18 % m.trading.lotSizeX18 != 0
-                || f.priceX18 % m.trading.tickSizeX18 != 0 || f.maker == f.taker || f.maker == address(0)
-                || f.taker == address(0)
-        ) revert PerpEngineInvalidFill(i);
-        Trade memory t;
-        t.fillIndex = i;
-        t.marketId = f.marketId;
+    /// @dev Loads market `marketId`'s data and state into `run` and its trade record.
+    function _startRun(MarketRun memory run, uint256 marketId) private {
+        IMarketRegistry.Market memory m = registry.getMarket(marketId);
+        run.m = m;
+        run.id = marketId;
+        run.health = 0;
+        run.ms = marketStates[marketId];
+        Trade memory t = run.t;
+        t.marketId = marketId;
         t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
         t.token = m.token;
-        t.priceX18 = f.priceX18;
         t.maxPositionX18 = m.trading.maxPositionX18;
-        t.strictLegs = strictLegs;
-        t.logPtr = run.logPtr;
-        MarketState storage ms = marketStates[f.marketId];
+        t.fundingEpoch = fundingEpochOf[marketId];
+    }
+
+    /// @dev Checks and applies one fill (index `run.t.fillIndex`) to both legs; fills in its fee request.
+    function _applyFill(Fill calldata f, MarketRun memory run, IFeeSchedule.FeeRequest memory req)
+        private
+        returns (bool makerUp, bool takerUp)
+    {
+        IMarketRegistry.Market memory m = run.m;
+        Trade memory t = run.t;
+        uint256 size = _checkFill(f, m, t, req);
+        MarketState memory ms = run.ms;
         uint256 oiBefore = ms.longOpenInterestX18;
         uint256 notional;
-        (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f);
+        (takerUp, makerUp, notional) = _applyBothLegs(t, ms, f, req, size);
         if (takerUp || makerUp) {
+            uint256 i = t.fillIndex;
             if (run.health == 0) run.health = oracle.isHealthy(m.asset) ? 1 : 2;
             if (m.status != IMarketRegistry.MarketStatus.Active || run.health != 1) {
-                revert PerpEngineRiskIncreaseBlocked(i, f.marketId);
+                revert PerpEngineRiskIncreaseBlocked(i, run.id);
             }
             if (notional < m.trading.minNotionalX18) {
                 revert PerpEngineBelowMinNotional(i, notional, m.trading.minNotionalX18);
@@ -222,28 +234,55 @@ contract PerpEngine is AccessControlled, PerpLegs {
             uint256 capOi = m.trading.openInterestCapX18;
             if (capOi != 0 && oi > capOi && oi > oiBefore) revert PerpEngineOpenInterestCap(i, oi, capOi);
         }
-        (req.maker, req.taker, req.notionalX18) = (f.maker, f.taker, notional);
-        req.volumeUsdX18 = t.inverse ? f.sizeX18 : notional; // USD volume: an inverse market's size
+        req.notionalX18 = notional;
+        req.volumeUsdX18 = t.inverse ? size : notional; // USD volume: an inverse market's size
         req.takerApi = (f.takerFlags & FLAG_API) != 0;
     }
 
+    /// @dev Validates a fill (status, size, price, lot, tick, accounts), reading each calldata field once;
+    /// sets the trade's price and the fee request's accounts; returns the size.
+    function _checkFill(
+        Fill calldata f,
+        IMarketRegistry.Market memory m,
+        Trade memory t,
+        IFeeSchedule.FeeRequest memory req
+    ) private pure returns (uint256 size) {
+        if (m.status == IMarketRegistry.MarketStatus.Settled) revert PerpEngineMarketSettled(t.fillIndex, t.marketId);
+        size = f.sizeX18;
+        uint256 price = f.priceX18;
+        address maker = f.maker;
+        address taker = f.taker;
+        if (
+            size == 0 || price == 0 || size % m.trading.lotSizeX18 != 0 || price % m.trading.tickSizeX18 != 0
+                || maker == taker || maker == address(0) || taker == address(0)
+        ) revert PerpEngineInvalidFill(t.fillIndex);
+        t.priceX18 = price;
+        (req.maker, req.taker) = (maker, taker);
+    }
+
     /// @dev Books both sides of a fill; each side's cash (-value, rounded toward +inf) rounds down and the
-    /// residual (0 or 1 atom) goes to the fee pool. Returns the fill's notional (rounded down).
-    function _applyBothLegs(Trade memory t, MarketState storage ms, Fill calldata f)
-        private
-        returns (bool takerUp, bool makerUp, uint256 notional)
-    {
-        int256 takerDelta = f.takerIsBuy ? f.sizeX18.toInt256() : -f.sizeX18.toInt256();
-        int256 takerFlow = PerpMath.valueUp(t.inverse, takerDelta, f.priceX18);
-        int256 makerFlow = PerpMath.valueUp(t.inverse, -takerDelta, f.priceX18);
-        takerUp = _applyLeg(t, ms, f.taker, takerDelta, takerFlow, f.takerFlags);
-        makerUp = _applyLeg(t, ms, f.maker, -takerDelta, makerFlow, f.makerFlags);
+    /// residual (0 or 1 atom) goes to the fee pool. Returns the fill's notional (rounded down). Moves the
+    /// log pointer past the fill's record (the two leg entries moved it past themselves).
+    function _applyBothLegs(
+        Trade memory t,
+        MarketState memory ms,
+        Fill calldata f,
+        IFeeSchedule.FeeRequest memory req,
+        uint256 size
+    ) private returns (bool takerUp, bool makerUp, uint256 notional) {
+        int256 takerDelta = f.takerIsBuy ? size.toInt256() : -size.toInt256();
+        int256 takerFlow = PerpMath.valueUp(t.inverse, takerDelta, t.priceX18);
+        takerUp = _applyLeg(t, ms, req.taker, takerDelta, takerFlow, f.takerFlags);
+        int256 makerFlow = PerpMath.valueUp(t.inverse, -takerDelta, t.priceX18);
+        makerUp = _applyLeg(t, ms, req.maker, -takerDelta, makerFlow, f.makerFlags);
         _bookResidual(t.token, uint256(takerFlow + makerFlow));
         notional = Math.min(SignedMath.abs(takerFlow), SignedMath.abs(makerFlow));
+        t.logPtr += FillLog.RECORD_BYTES - 2 * FillLog.LEG_BYTES;
     }
 
     /// @dev Charges every fill's fees in one call (fills in order: the same tiers as one call per fill),
-    /// checks each taker fee against its cap, books the fees and writes each record's fill part.
+    /// checks each taker fee against its cap, books the fees (the fee pool once per run of one token) and
+    /// writes each record's fill part.
     function _chargeFees(
         Fill[] calldata fills,
         uint256[] memory caps,
@@ -256,20 +295,29 @@ contract PerpEngine is AccessControlled, PerpLegs {
         assembly ("memory-safe") {
             ptr := add(log, 0x20)
         }
+        address poolToken;
+        uint256 poolAdd; // net fees of a run of fills in one token, added to its pool once
         for (uint256 i; i < fills.length; ++i) {
-            Fill calldata f = fills[i];
+            IFeeSchedule.FeeRequest memory r = reqs[i];
             uint256 fee = takerFees[i];
+            uint256 rebate = rebates[i];
             if (caps.length != 0) {
                 // the order's maximum under the engine's rounding (up); a maker is never charged
-                uint256 maxFee = Math.mulDiv(reqs[i].notionalX18, caps[i], 1e18, Math.Rounding.Ceil);
+                uint256 maxFee = Math.mulDiv(r.notionalX18, caps[i], 1e18, Math.Rounding.Ceil);
                 if (fee > maxFee) revert PerpEngineTakerFeeAboveMax(i, fee, maxFee);
             }
-            _bookFees(f.maker, f.taker, tokens[i], fee, rebates[i]);
+            if (tokens[i] != poolToken) {
+                _bookResidual(poolToken, poolAdd);
+                (poolToken, poolAdd) = (tokens[i], 0);
+            }
+            poolAdd += _bookFees(r.maker, r.taker, poolToken, fee, rebate);
+            Fill calldata f = fills[i];
             FillLog.putFill(
                 ptr + i * FillLog.RECORD_BYTES + 2 * FillLog.LEG_BYTES,
-                f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebates[i]
+                f.marketId, r.maker, r.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebate
             ); // forgefmt: disable-line
         }
+        _bookResidual(poolToken, poolAdd);
     }
 
     // ------------------------------------------------------------------ liquidation (issue 6)
@@ -310,7 +358,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
         t.inverse = m.kind == IMarketRegistry.MarketKind.Inverse;
         t.token = m.token;
         t.priceX18 = priceX18;
-        MarketState storage ms = marketStates[marketId];
+        t.fundingEpoch = fundingEpochOf[marketId];
+        MarketState memory ms = marketStates[marketId];
         // Same rounding as a fill: each side's value rounds toward +inf (its cash rounds down) and the
         // 0-1 atom residual goes to the fee pool.
         int256 accountFlow = PerpMath.valueUp(t.inverse, accountDeltaX18, priceX18);
@@ -319,6 +368,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         _applyLeg(t, ms, account, accountDeltaX18, accountFlow, accountFlags | FLAG_REDUCE_ONLY);
         bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, counterpartyFlow, counterpartyFlags);
         _bookResidual(t.token, uint256(accountFlow + counterpartyFlow));
+        marketStates[marketId] = ms;
         _checkEndState(Touch(counterparty, m.token, up), _newCache());
         emit LiquidationTrade(account, counterparty, marketId, accountDeltaX18, priceX18);
     }
@@ -334,8 +384,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
         onlyRole(Roles.LIQUIDATOR)
     {
         int256 x = amountX18.toInt256();
-        unsettledX18[from][token] -= x;
-        unsettledX18[to][token] += x;
+        _credit(from, token, -x);
+        _credit(to, token, x);
         emit LiquidationTransfer(from, to, token, amountX18);
     }
 

@@ -15,8 +15,9 @@ abstract contract PerpLedger {
     using SafeCast for uint256;
     using SafeCast for int256;
 
-    /// @notice Bound on markets with an open position per (account, settlement token).
-    uint256 public constant MAX_OPEN_MARKETS = 16;
+    /// @notice Bound on markets with an open position per (account, settlement token): 8 uint16 lanes share
+    /// one slot with the account's unsettled ledger balance ({AccountEntry}).
+    uint256 public constant MAX_OPEN_MARKETS = 8;
     /// @notice Leg of a one-way position.
     uint8 public constant LEG_NET = 0;
     /// @notice Long leg of a hedge-mode position.
@@ -32,15 +33,17 @@ abstract contract PerpLedger {
         int256 fundingSnapshotX18;
     }
 
-    /// @dev Storage form of {Position}: size and basis share one slot (a fill of an existing position
-    /// reads and writes one slot, plus the funding snapshot only when the index moved). Writes are
-    /// SafeCast to int128 / int248 (a revert, never a silent truncation). The net leg's second slot also
-    /// holds the account's hedge mode in the market, next to the snapshot a one-way fill reads anyway.
+    /// @dev Storage form of {Position}. First slot (what a fill reads and writes): size and basis as int104
+    /// (writes are SafeCast: a leg beyond +-1.0e13 units of size or collateral value reverts, never
+    /// truncates), the market's funding epoch when the leg last settled funding, and, on the net leg, the
+    /// account's hedge mode in the market. Second slot: the funding snapshot, read only when the market's
+    /// funding epoch moved since the leg's (equal epochs imply snapshot == index, see {fundingEpochOf}).
     struct PackedPosition {
-        int128 size;
-        int128 openValueX18;
-        int248 fundingSnapshotX18;
+        int104 size;
+        int104 openValueX18;
+        uint40 fundingEpoch;
         bool hedgeMode;
+        int256 fundingSnapshotX18;
     }
 
     /// @notice Per-market aggregates. `fundingWeightX36 = sum(size * fundingSnapshot)` over all legs,
@@ -61,6 +64,7 @@ abstract contract PerpLedger {
         uint256 priceX18;
         uint256 maxPositionX18;
         bool strictLegs;
+        uint256 fundingEpoch; // the market's {fundingEpochOf}
         uint256 logPtr; // next leg entry of the fill's FillsApplied record; 0: emit PositionUpdated instead
     }
 
@@ -70,6 +74,7 @@ abstract contract PerpLedger {
         bool inverse;
         uint256 priceX18;
         int256 fundingIndexX18;
+        uint256 fundingEpoch;
         uint256 imrX18;
         uint256 imrSlopeX18;
         uint256 mmrX18;
@@ -94,17 +99,28 @@ abstract contract PerpLedger {
         uint256 maintenanceReq;
     }
 
-    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
-    /// @dev Markets with an open leg per (account, token), packed in one slot: up to {MAX_OPEN_MARKETS}
-    /// uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at 1).
-    mapping(address account => mapping(address token => uint256 lanes)) internal _openMarkets;
+    /// @dev Per (account, token), one slot: the signed unsettled ledger balance (realised PnL, fees and
+    /// funding booked but not yet moved into the Vault) and the markets with an open leg, up to
+    /// {MAX_OPEN_MARKETS} uint16 market ids in lanes 0.., contiguous, 0 = empty lane (market ids start at
+    /// 1). A trade reads the balance and the lanes with one cold slot. The balance is SafeCast to int128
+    /// on every write: a booking that would take it beyond +-1.7e38 (1.7e20 tokens at 18 decimals)
+    /// reverts (`SafeCastOverflowedIntDowncast`), it never truncates.
+    struct AccountEntry {
+        int128 unsettledX18;
+        uint128 lanes;
+    }
 
-    /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
-    mapping(address account => mapping(address token => int256)) public unsettledX18;
+    mapping(address account => mapping(uint256 marketId => mapping(uint8 leg => PackedPosition))) internal _positions;
+    mapping(address account => mapping(address token => AccountEntry)) internal _entries;
     /// @notice Net fees collected and not yet distributed, per token.
     mapping(address token => uint256) public feePoolX18;
     /// @notice Per-market open interest and funding state.
     mapping(uint256 marketId => MarketState) public marketStates;
+    /// @notice Number of funding accruals of a market. A leg whose stored epoch equals it has its funding
+    /// snapshot equal to the market's funding index (every snapshot write sets it to the index; every
+    /// index change increments the epoch), so fills and margin checks skip the snapshot's slot. Legs store
+    /// it as uint40: a trade in a market after 2^40 accruals reverts (SafeCast), it never wraps.
+    mapping(uint256 marketId => uint256) public fundingEpochOf;
     /// @notice Accounts known to have negative equity (withdrawal gate).
     mapping(address account => mapping(address token => bool)) public negativeEquityFlag;
     /// @notice Number of flagged accounts per token; withdrawals of the token are refused while > 0.
@@ -133,6 +149,14 @@ abstract contract PerpLedger {
         return Position(p.size, p.openValueX18, p.fundingSnapshotX18);
     }
 
+    /// @notice Realised PnL, fees and funding booked but not yet moved into the Vault (signed).
+    /// @param account The account.
+    /// @param token The settlement token.
+    /// @return The signed balance, 18 decimals.
+    function unsettledX18(address account, address token) public view returns (int256) {
+        return _entries[account][token].unsettledX18;
+    }
+
     /// @notice Whether an account trades a market in hedge mode.
     /// @param account The account.
     /// @param marketId The market.
@@ -141,36 +165,43 @@ abstract contract PerpLedger {
         return _positions[account][marketId][LEG_NET].hedgeMode;
     }
 
+    /// @dev Settles the leg's pending funding in market `t.marketId` (`size` and `snapshot` are its stored values) against the
+    /// market's funding state `ms`, a memory copy the caller writes back (fills: once per run of one market).
     function _settleFunding(
         address account,
-        uint256 marketId,
-        address token,
+        Trade memory t,
         uint8 leg,
         PackedPosition storage p,
-        MarketState storage ms
+        int256 size,
+        int256 snapshot,
+        MarketState memory ms
     ) internal {
         int256 index = ms.fundingIndexX18;
-        int256 snapshot = p.fundingSnapshotX18;
         if (index == snapshot) return;
-        int256 size = p.size;
         if (size != 0) {
             int256 owed = PerpMath.fundingOwedUp(size, index - snapshot);
             if (owed != 0) {
-                unsettledX18[account][token] -= owed;
+                _credit(account, t.token, -owed);
                 ms.fundingPoolX18 += owed;
-                emit FundingSettled(account, marketId, leg, owed);
+                emit FundingSettled(account, t.marketId, leg, owed);
             }
             ms.fundingWeightX36 += size * (index - snapshot);
         }
-        p.fundingSnapshotX18 = index.toInt248();
+        p.fundingSnapshotX18 = index;
     }
 
-    /// @dev Stores the new size and basis (one slot) after funding was settled (snapshot == index) and
-    /// updates the market aggregates.
-    function _resize(MarketState storage ms, PackedPosition storage p, int256 oldSize, int256 newSize, int256 openValue)
-        internal
-    {
-        (p.size, p.openValueX18) = (newSize.toInt128(), openValue.toInt128());
+    /// @dev Stores the new size and basis (one slot, with the market's funding epoch: funding was settled,
+    /// snapshot == index) and updates the market aggregates in `ms` (a memory copy the caller writes back).
+    /// The hedge-mode bit is written as false: a leg traded by a hedge-mode account is never its net leg.
+    function _resize(
+        MarketState memory ms,
+        PackedPosition storage p,
+        uint256 epoch,
+        int256 oldSize,
+        int256 newSize,
+        int256 openValue
+    ) internal {
+        _storeLeg(p, newSize, openValue, epoch);
         ms.fundingWeightX36 += (newSize - oldSize) * ms.fundingIndexX18;
         if (oldSize > 0) ms.longOpenInterestX18 -= uint256(oldSize);
         else if (oldSize < 0) ms.shortOpenInterestX18 -= uint256(-oldSize);
@@ -178,15 +209,51 @@ abstract contract PerpLedger {
         else if (newSize < 0) ms.shortOpenInterestX18 += uint256(-newSize);
     }
 
-    function _bookRealised(address account, address token, int256 realised) internal {
-        if (realised != 0) unsettledX18[account][token] += realised;
+    /// @dev A leg's first slot with one SLOAD. Layout ({PackedPosition}, Solidity's packing order from the
+    /// low bits): size bits 0-103, basis 104-207, funding epoch 208-247, hedge mode 248-255.
+    function _loadLeg(PackedPosition storage p)
+        internal
+        view
+        returns (int256 size, int256 openValue, uint256 epoch, bool hedge)
+    {
+        assembly ("memory-safe") {
+            let w := sload(p.slot)
+            size := signextend(12, w)
+            openValue := signextend(12, shr(104, w))
+            epoch := and(shr(208, w), 0xffffffffff)
+            hedge := iszero(iszero(shr(248, w)))
+        }
     }
 
-    function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate) internal {
-        if (takerFee != 0) unsettledX18[taker][token] -= takerFee.toInt256();
-        if (makerRebate != 0) unsettledX18[maker][token] += makerRebate.toInt256();
-        // FeeSchedule guarantees makerRebate <= takerFee on every fill
-        feePoolX18[token] += takerFee - makerRebate;
+    /// @dev Writes a leg's first slot with one SSTORE, hedge mode false (SafeCast: reverts, never truncates).
+    function _storeLeg(PackedPosition storage p, int256 size, int256 openValue, uint256 epoch) internal {
+        uint256 w = uint256(uint104(size.toInt104())) | (uint256(uint104(openValue.toInt104())) << 104)
+            | (uint256(epoch.toUint40()) << 208);
+        assembly ("memory-safe") {
+            sstore(p.slot, w)
+        }
+    }
+
+    /// @dev Adds `amountX18` to the account's unsettled balance (int128: reverts beyond, never truncates).
+    function _credit(address account, address token, int256 amountX18) internal {
+        AccountEntry storage e = _entries[account][token];
+        e.unsettledX18 = (e.unsettledX18 + amountX18).toInt128();
+    }
+
+    function _bookRealised(address account, address token, int256 realised) internal {
+        if (realised != 0) _credit(account, token, realised);
+    }
+
+    /// @dev Books a fill's taker fee and maker rebate; returns the net fee, which the caller adds to the
+    /// token's fee pool (with {_bookResidual}).
+    function _bookFees(address maker, address taker, address token, uint256 takerFee, uint256 makerRebate)
+        internal
+        returns (uint256 netFee)
+    {
+        if (takerFee != 0) _credit(taker, token, -takerFee.toInt256());
+        if (makerRebate != 0) _credit(maker, token, makerRebate.toInt256());
+        // FeeSchedule guarantees makerRebate <= takerFee on every fill (checked: reverts otherwise)
+        return takerFee - makerRebate;
     }
 
     function _bookResidual(address token, uint256 residual) internal {
@@ -194,7 +261,7 @@ abstract contract PerpLedger {
     }
 
     function _bookSettled(address account, address token, int256 movedX18) internal {
-        unsettledX18[account][token] -= movedX18;
+        _credit(account, token, -movedX18);
         emit Settled(account, token, movedX18);
     }
 
@@ -204,8 +271,8 @@ abstract contract PerpLedger {
         uint256 toInsurance = PerpMath.mulRateUp(pool, insuranceShareX18);
         uint256 toTreasury = pool - toInsurance;
         feePoolX18[token] = 0;
-        unsettledX18[insurance][token] += toInsurance.toInt256();
-        unsettledX18[treasury][token] += toTreasury.toInt256();
+        _credit(insurance, token, toInsurance.toInt256());
+        _credit(treasury, token, toTreasury.toInt256());
         emit FeesDistributed(token, toTreasury, toInsurance);
     }
 
@@ -222,7 +289,7 @@ abstract contract PerpLedger {
         if (free <= 0) return 0;
         surplus = uint256(free);
         ms.fundingPoolX18 -= free;
-        unsettledX18[insurance][token] += free;
+        _credit(insurance, token, free);
         emit FundingSurplusSwept(marketId, surplus);
     }
 
@@ -234,11 +301,14 @@ abstract contract PerpLedger {
         emit NegativeEquityFlagSet(account, token, negative, equityX18);
     }
 
-    function _addLeg(AccountState memory s, PackedPosition storage p, LegContext memory c) internal view {
-        int256 size = p.size;
+    /// @dev Adds one leg (size, basis and funding snapshot as stored) to the account's valuation.
+    function _addLeg(AccountState memory s, int256 size, int256 openValue, int256 snapshot, LegContext memory c)
+        internal
+        pure
+    {
         if (size == 0) return;
-        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - p.openValueX18
-            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - p.fundingSnapshotX18);
+        s.pnl += PerpMath.markValueFloor(c.inverse, size, c.priceX18) - openValue
+            - PerpMath.fundingOwedUp(size, c.fundingIndexX18 - snapshot);
         uint256 notional = PerpMath.notionalUp(c.inverse, SignedMath.abs(size), c.priceX18);
         s.initialReq += PerpMath.mulRateUp(notional, PerpMath.sizedRate(c.imrX18, c.imrSlopeX18, notional));
         if (c.mmrX18 != 0) s.maintenanceReq += PerpMath.mulRateUp(notional, c.mmrX18);
@@ -274,7 +344,8 @@ abstract contract PerpLedger {
     }
 
     function _addOpenMarket(address account, address token, uint256 marketId) private {
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        uint256 lanes = e.lanes;
         uint256 k;
         for (; k < MAX_OPEN_MARKETS; ++k) {
             uint256 id = (lanes >> (k << 4)) & 0xffff;
@@ -282,12 +353,14 @@ abstract contract PerpLedger {
             if (id == 0) break;
         }
         if (k == MAX_OPEN_MARKETS) revert PerpEngineTooManyPositions(account, token, MAX_OPEN_MARKETS);
-        _openMarkets[account][token] = lanes | (uint256(marketId.toUint16()) << (k << 4));
+        // k < 8: the new lane ends at bit 128 at most
+        e.lanes = uint128(lanes | (uint256(marketId.toUint16()) << (k << 4)));
     }
 
     /// @dev Removes `marketId` and moves the last lane into its place (lanes stay contiguous).
     function _removeOpenMarket(address account, address token, uint256 marketId) private {
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        uint256 lanes = e.lanes;
         uint256 count = _laneCount(lanes);
         for (uint256 k; k < count; ++k) {
             if (((lanes >> (k << 4)) & 0xffff) == marketId) {
@@ -295,7 +368,7 @@ abstract contract PerpLedger {
                 uint256 lastId = (lanes >> lastShift) & 0xffff;
                 lanes &= ~(uint256(0xffff) << lastShift);
                 if (k != count - 1) lanes = (lanes & ~(uint256(0xffff) << (k << 4))) | (lastId << (k << 4));
-                _openMarkets[account][token] = lanes;
+                e.lanes = uint128(lanes); // only lanes of the 128-bit value were cleared or moved
                 return;
             }
         }
@@ -303,43 +376,5 @@ abstract contract PerpLedger {
 
     function _laneCount(uint256 lanes) internal pure returns (uint256 count) {
         while (count < MAX_OPEN_MARKETS && ((lanes >> (count << 4)) & 0xffff) != 0) ++count;
-    }
-
-    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
-    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
-    /// slots are cleared by {_clearTouch} before the call returns.
-    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
-        internal
-        returns (uint256)
-    {
-        bytes32 key = _touchKey(account, token);
-        uint256 slot;
-        assembly {
-            slot := tload(key)
-        }
-        if (slot != 0) {
-            if (up) touches[slot - 1].riskIncreased = true;
-            return n;
-        }
-        touches[n] = Touch(account, token, up);
-        assembly {
-            tstore(key, add(n, 1))
-        }
-        return n + 1;
-    }
-
-    function _clearTouch(Touch memory t) internal {
-        bytes32 key = _touchKey(t.account, t.token);
-        assembly {
-            tstore(key, 0)
-        }
-    }
-
-    function _touchKey(address account, address token) private pure returns (bytes32 key) {
-        assembly ("memory-safe") {
-            mstore(0x00, account)
-            mstore(0x20, token)
-            key := keccak256(0x00, 0x40)
-        }
     }
 }

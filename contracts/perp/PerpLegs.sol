@@ -46,23 +46,41 @@ abstract contract PerpLegs is PerpMargin {
         PerpMargin(vault_, registry_, feeSchedule_)
     {}
 
-    /// @dev Applies `delta` to the account's leg; returns whether the leg's risk increased.
-    function _applyLeg(Trade memory t, MarketState storage ms, address account, int256 delta, int256 flow, uint8 flags)
+    /// @dev Applies `delta` to the account's leg; returns whether the leg's risk increased. `ms` is the
+    /// market's state in memory: the caller writes it back to storage.
+    function _applyLeg(Trade memory t, MarketState memory ms, address account, int256 delta, int256 flow, uint8 flags)
         internal
         returns (bool increased)
     {
-        uint8 leg = _legOf(t, account, flags);
-        PackedPosition storage p = _positions[account][t.marketId][leg];
-        _settleFunding(account, t.marketId, t.token, leg, p, ms);
-        int256 oldSize = p.size;
+        (uint8 leg, PackedPosition storage p, int256 oldSize, int256 openValue) = _openLeg(t, ms, account, flags);
         int256 newSize = oldSize + delta;
         increased = _checkLeg(t, account, leg, oldSize, newSize, flags);
-        (int256 openValue, int256 realised) = _rebase(t, p.openValueX18, oldSize, delta, flow);
-        _resize(ms, p, oldSize, newSize, openValue);
+        int256 realised;
+        (openValue, realised) = _rebase(t, openValue, oldSize, delta, flow);
+        _resize(ms, p, t.fundingEpoch, oldSize, newSize, openValue);
         _bookRealised(account, t.token, realised);
         _trackOpen(account, t.token, t.marketId, oldSize, newSize);
         if (t.logPtr != 0) t.logPtr = FillLog.putLeg(t.logPtr, leg, newSize, openValue, realised);
         else emit PositionUpdated(account, t.marketId, leg, newSize, openValue, realised);
+    }
+
+    /// @dev The leg a side trades, its size and basis, after settling its pending funding. One SLOAD gives
+    /// the hedge mode and, in one-way mode, the traded leg's size, basis and funding epoch; the funding
+    /// snapshot's slot is read only when the market's funding epoch moved since the leg's.
+    function _openLeg(Trade memory t, MarketState memory ms, address account, uint8 flags)
+        private
+        returns (uint8 leg, PackedPosition storage p, int256 size, int256 openValue)
+    {
+        uint256 epoch;
+        {
+            mapping(uint8 => PackedPosition) storage legs = _positions[account][t.marketId];
+            bool hedge;
+            (size, openValue, epoch, hedge) = _loadLeg(legs[LEG_NET]);
+            leg = _legOf(t, account, flags, hedge);
+            p = legs[leg];
+        }
+        if (leg != LEG_NET) (size, openValue, epoch,) = _loadLeg(p);
+        if (epoch != t.fundingEpoch) _settleFunding(account, t, leg, p, size, p.fundingSnapshotX18, ms);
     }
 
     /// @dev Leg direction, reduce-only and position limit; returns whether the leg's risk increases.
@@ -87,8 +105,7 @@ abstract contract PerpLegs is PerpMargin {
     /// @dev The leg a side trades. Settled orders (`strictLegs`) declare it: a hedge-mode account must
     /// name exactly one leg (FLAG_LONG_LEG or FLAG_SHORT_LEG), a one-way account neither. Other callers
     /// pass FLAG_SHORT_LEG for the short leg of a hedge-mode account, anything else means its long leg.
-    function _legOf(Trade memory t, address account, uint8 flags) private view returns (uint8 leg) {
-        bool hedge = hedgeMode(account, t.marketId);
+    function _legOf(Trade memory t, address account, uint8 flags, bool hedge) private pure returns (uint8 leg) {
         if (t.strictLegs) {
             uint8 declared = ((flags & FLAG_LONG_LEG) != 0 ? 1 : 0) | ((flags & FLAG_SHORT_LEG) != 0 ? 2 : 0);
             if (hedge ? (declared == 0 || declared == 3) : declared != 0) {

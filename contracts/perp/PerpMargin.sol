@@ -57,7 +57,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     /// @param token The settlement token.
     /// @return movedX18 The signed amount credited to the account's Vault balance.
     function settle(address account, address token) external nonReentrant returns (int256 movedX18) {
-        int256 cash = unsettledX18[account][token];
+        int256 cash = _entries[account][token].unsettledX18;
         if (cash < 0) {
             uint256 x = Math.min(SignedMath.abs(cash), vault.balances(account, token));
             if (x == 0) return 0;
@@ -94,7 +94,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     {
         if (negativeEquityCount[token] != 0) return false;
         AccountState memory s = _evaluate(account, token, false, _newCache());
-        int256 pending = unsettledX18[account][token] + s.pnl;
+        int256 pending = _entries[account][token].unsettledX18 + s.pnl;
         int256 usable = balanceAfterX18.toInt256() + (pending < 0 ? pending : int256(0));
         return usable >= s.initialReq.toInt256();
     }
@@ -137,7 +137,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     /// @param token The settlement token.
     /// @return marketIds The market ids.
     function openMarketsOf(address account, address token) external view returns (uint256[] memory) {
-        uint256 lanes = _openMarkets[account][token];
+        uint256 lanes = _entries[account][token].lanes;
         uint256[] memory ids = new uint256[](_laneCount(lanes));
         for (uint256 k; k < ids.length; ++k) {
             ids[k] = (lanes >> (k << 4)) & 0xffff;
@@ -173,21 +173,35 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         view
         returns (AccountState memory s)
     {
-        s.equity = vault.balances(account, token).toInt256() + unsettledX18[account][token];
-        uint256 lanes = _openMarkets[account][token];
+        AccountEntry storage e = _entries[account][token];
+        s.equity = vault.balances(account, token).toInt256() + e.unsettledX18;
+        uint256 lanes = e.lanes;
         for (uint256 k; k < MAX_OPEN_MARKETS; ++k) {
             uint256 marketId = (lanes >> (k << 4)) & 0xffff;
             if (marketId == 0) break;
             LegContext memory c = _context(mc, marketId, withMaintenance);
             mapping(uint8 => PackedPosition) storage legs = _positions[account][marketId];
-            if (hedgeMode(account, marketId)) {
-                _addLeg(s, legs[LEG_LONG], c);
-                _addLeg(s, legs[LEG_SHORT], c);
-            } else {
-                _addLeg(s, legs[LEG_NET], c);
+            if (_addStoredLeg(s, legs[LEG_NET], c)) {
+                _addStoredLeg(s, legs[LEG_LONG], c);
+                _addStoredLeg(s, legs[LEG_SHORT], c);
             }
         }
         s.equity += s.pnl;
+    }
+
+    /// @dev Adds a stored leg to the valuation (its funding snapshot is read only when the market's funding
+    /// epoch moved since the leg's); returns the leg's hedge-mode bit (meaningful on the net leg: a hedge-mode
+    /// account's net leg is flat and its long and short legs count instead).
+    function _addStoredLeg(AccountState memory s, PackedPosition storage p, LegContext memory c)
+        private
+        view
+        returns (bool hedge)
+    {
+        (int256 size, int256 openValue, uint256 epoch, bool h) = _loadLeg(p);
+        if (size == 0) return h;
+        int256 snapshot = epoch == c.fundingEpoch ? c.fundingIndexX18 : p.fundingSnapshotX18;
+        _addLeg(s, size, openValue, snapshot, c);
+        return h;
     }
 
     /// @dev The market's margin data, from the cache when present (the maintenance rate is loaded the
@@ -209,6 +223,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
             (asset,, c.inverse, c.imrX18, c.imrSlopeX18) = registry.marginInfo(marketId);
             (c.priceX18,) = oracle.getPrice(asset);
             c.fundingIndexX18 = marketStates[marketId].fundingIndexX18;
+            c.fundingEpoch = fundingEpochOf[marketId];
             c.marketId = marketId;
             if (n < mc.ctx.length) {
                 mc.ctx[n] = c;
@@ -218,6 +233,44 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         if (withMaintenance && !c.hasMaintenance) {
             c.mmrX18 = registry.maintenanceRate(marketId);
             c.hasMaintenance = true;
+        }
+    }
+
+    /// @dev Records that `account` was touched in `token` (risk increased or not). A transient slot per
+    /// (account, token) holds its 1-based index in `touches`, so a batch costs O(1) per fill; the
+    /// slots are cleared by {_clearTouch} before the call returns.
+    function _touch(Touch[] memory touches, uint256 n, address account, address token, bool up)
+        internal
+        returns (uint256)
+    {
+        bytes32 key = _touchKey(account, token);
+        uint256 slot;
+        assembly {
+            slot := tload(key)
+        }
+        if (slot != 0) {
+            if (up) touches[slot - 1].riskIncreased = true;
+            return n;
+        }
+        touches[n] = Touch(account, token, up);
+        assembly {
+            tstore(key, add(n, 1))
+        }
+        return n + 1;
+    }
+
+    function _clearTouch(Touch memory t) internal {
+        bytes32 key = _touchKey(t.account, t.token);
+        assembly {
+            tstore(key, 0)
+        }
+    }
+
+    function _touchKey(address account, address token) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, token)
+            key := keccak256(0x00, 0x40)
         }
     }
 }

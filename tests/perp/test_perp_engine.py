@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ape
 import pytest
-from perp_helpers import BTC, ETH, INSURANCE, TREASURY, USDC, apply, fill, make_model, sync_fees
+from helpers import isolated
+from perp_helpers import BTC, ETH, INSURANCE, LOT, TREASURY, USDC, apply, fill, make_model, sync_fees
 
 from offchain import roles
 from offchain.perp.deploy import risk_params, trading_params
@@ -257,10 +258,59 @@ def test_open_markets_per_account_are_bounded(engine, registry, oracle, admin, o
         registry.listMarket(BTC, usdc, 0, risk_params(50, ONE // 100), trading_params(10**14, 10**15), sender=admin)
         fills.append(fill(mid, bob, alice, ONE // 1000, 50_000 * ONE))
     apply(engine, operator, fill(markets["eth20"], bob, alice, ONE // 1000, 2_000 * ONE), *fills)
-    assert len(engine.openMarketsOf(alice, usdc)) == 16
+    assert engine.MAX_OPEN_MARKETS() == 8  # 8 uint16 lanes share the ledger entry's slot
+    assert len(engine.openMarketsOf(alice, usdc)) == 8
     registry.listMarket(BTC, usdc, 0, risk_params(50, ONE // 100), trading_params(10**14, 10**15), sender=admin)
-    with ape.reverts(engine.PerpEngineTooManyPositions, account=bob, token=usdc, max=16):
+    with ape.reverts(engine.PerpEngineTooManyPositions, account=bob, token=usdc, max=8):
         apply(engine, operator, fill(registry.marketCount(), alice, bob, ONE // 1000, 50_000 * ONE, buy=False))
+
+
+def test_ledger_balance_is_int128_next_to_the_open_market_lanes(
+    engine, core, admin, markets, operator, usdc, accounts3, stranger, chain
+):
+    """The unsettled balance shares its slot with the open-market lanes: it holds exactly int128's range,
+    a booking beyond reverts (never truncates), and neither half disturbs the other."""
+    alice, bob, carol = accounts3
+    with isolated(chain):
+        apply(engine, operator, fill(markets["eth20"], bob, alice, ONE, 2_000 * ONE))
+        lanes = list(engine.openMarketsOf(alice, usdc))
+        assert markets["eth20"] in lanes
+        core.acl.grantRole(roles.LIQUIDATOR, stranger, sender=admin)
+
+        def transfer(src, dst, amount):
+            return engine.liquidationTransfer(src, dst, usdc, amount, sender=stranger)
+
+        for acct in (alice, stranger):  # start both at zero: carol absorbs their (small) balances
+            bal = engine.unsettledX18(acct, usdc)
+            if bal:
+                transfer(acct, carol, bal) if bal > 0 else transfer(carol, acct, -bal)
+        top = 2**127 - 1
+        transfer(stranger, alice, top)
+        assert (engine.unsettledX18(alice, usdc), engine.unsettledX18(stranger, usdc)) == (top, -top)
+        assert list(engine.openMarketsOf(alice, usdc)) == lanes
+        with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=top + 1):
+            transfer(carol, alice, 1)
+        transfer(stranger, carol, 1)  # the negative end: -2**127 is representable, one below is not
+        assert engine.unsettledX18(stranger, usdc) == -(2**127)
+        with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=128, value=-(2**127) - 1):
+            transfer(stranger, carol, 1)
+        assert list(engine.openMarketsOf(alice, usdc)) == lanes
+        transfer(alice, stranger, top)  # room for the closing fill's maker rebate
+        apply(engine, operator, fill(markets["eth20"], alice, bob, ONE, 2_000 * ONE))  # alice flat again
+        assert markets["eth20"] not in list(engine.openMarketsOf(alice, usdc))
+        assert list(engine.openMarketsOf(alice, usdc)) == [m for m in lanes if m != markets["eth20"]]
+
+
+def test_leg_size_is_int104_and_reverts_beyond(engine, markets, operator, accounts3):
+    """A leg's size and basis share its first slot with the funding epoch and hedge mode: a fill that would
+    take the size beyond int104 (about 1.0e13 units) reverts, it never truncates."""
+    alice, bob, _ = accounts3
+    e = markets["eth20"]
+    size0 = engine.positionOf(alice, e, 0).size
+    big = (2**103 // LOT + 1) * LOT  # the first lot multiple above int104's range
+    price = 5 * 10**17  # 0.5: the basis (big / 2) stays in range, only the size overflows
+    with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=104, value=size0 + big):
+        apply(engine, operator, fill(e, bob, alice, big, price))
 
 
 # ---------------------------------------------------------------- end-state checks

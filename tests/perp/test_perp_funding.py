@@ -105,6 +105,30 @@ def test_longs_pay_shorts_when_rate_positive(engine, markets, operator, keeper, 
     assert engine.marketStates(e).fundingPoolX18 == 2 * ONE
 
 
+def test_funding_epoch_marks_legs_whose_snapshot_is_current(
+    engine, markets, operator, keeper, setup, funded, usdc, zero_fees
+):
+    """A fill reads a leg's funding snapshot only when the market's funding epoch moved since the leg last
+    settled; a fill after an accrual still settles the pending funding first, and stamps the new epoch."""
+    alice, bob, carol = funded
+    e = markets["eth20"]
+    apply(engine, operator, fill(e, bob, alice, ONE, 2_000 * ONE))
+    epoch = engine.fundingEpochOf(e)
+    engine.accrueFunding(e, 10**15, sender=keeper)  # 2 USDC per ETH, longs pay
+    assert engine.fundingEpochOf(e) == epoch + 1
+    tx = apply(engine, operator, fill(e, carol, alice, ONE, 2_000 * ONE))
+    settled = [(ev.account, ev.amountX18) for ev in tx.events.filter(engine.FundingSettled)]
+    assert settled == [(alice.address, 2 * ONE)]
+    assert engine.unsettledX18(alice, usdc) == -2 * ONE
+    assert engine.positionOf(alice, e, 0).fundingSnapshotX18 == engine.marketStates(e).fundingIndexX18
+    tx = apply(engine, operator, fill(e, carol, alice, ONE, 2_000 * ONE, buy=False))  # no accrual since
+    assert list(tx.events.filter(engine.FundingSettled)) == []
+    assert engine.unsettledX18(alice, usdc) == -2 * ONE
+    assert engine.equity(alice, usdc) == 100_000 * ONE - 2 * ONE
+    # bob was not touched since the accrual: his valuation reads the snapshot slot and counts what he is owed
+    assert engine.equity(bob, usdc) == 100_000 * ONE + 2 * ONE
+
+
 def test_settle_funding_on_flat_account_is_a_no_op(engine, markets, setup, funded, usdc):
     alice = funded[0]
     tx = engine.settleFunding(alice, markets["eth20"], sender=alice)
