@@ -81,6 +81,8 @@ interface ISettlement {
     error SettlementNotTraderOrDelegate(address caller, address trader);
     /// @notice A new nonce floor must be above the current one.
     error SettlementNonceFloorNotIncreasing(uint256 current, uint256 requested);
+    /// @notice A nonce floor above `max` (nonces are uint64; the floor is stored as one).
+    error SettlementNonceFloorTooLarge(uint256 requested, uint256 max);
     /// @notice The batch id is not settled (verifyFill on an unknown batch).
     error SettlementUnknownBatch(uint256 batchId);
 
