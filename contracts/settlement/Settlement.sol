@@ -36,11 +36,13 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     mapping(uint256 batchId => Batch) private _batches;
 
     /// @dev Per-batch memory: the batch id, the last checked market, the fill records of the
-    /// {BatchSettled} event, and the current fill's decoded orders, signature bounds, size and price.
+    /// {BatchSettled} event, the engine call's calldata and the fill count, and the current fill's decoded orders, signature bounds, size and price.
     struct BatchCache {
         uint256 batchId;
         uint256 marketId;
         bytes records;
+        bytes engineCall;
+        uint256 n;
         Order mk;
         Order tk;
         uint256 makerSigStart;
@@ -87,17 +89,18 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         uint256 n = uint16(bytes2(fills[0:2]));
         if (n == 0) revert SettlementEmptyBatch();
 
-        IPerpEngine.Fill[] memory out = new IPerpEngine.Fill[](n);
-        uint256[] memory caps = new uint256[](n);
+        // The engine call's calldata, written fill by fill: abi.encodeCall(engine.applySettledFills,
+        // (fills, caps)) without building the Fill structs first (see {_engineCalldata}).
         bytes32[] memory hashes = new bytes32[](n);
         BatchCache memory bc;
         bc.batchId = batchId;
+        bc.engineCall = _engineCalldata(n);
+        bc.n = n;
         bc.records = new bytes(n * RECORD_BYTES);
         uint256 offset = 2;
         for (uint256 i; i < n; ++i) {
             offset = _decode(i, fills, offset, bc);
-            hashes[i] = _settleFill(i, fills, bc, out[i]);
-            caps[i] = bc.tk.maxFeeRate;
+            hashes[i] = _settleFill(i, fills, bc);
         }
         if (offset != fills.length) revert SettlementMalformedFill(n);
         bytes32 root = MerkleRFC9162.rootInPlace(hashes);
@@ -110,8 +113,15 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         emit BatchSettled(batchId, root, chained, n, bc.records);
 
         // Positions, fees (capped by each taker's signed maximum), declared hedge legs, and the
-        // end-state margin check of every touched account (P1Trade shape).
-        engine.applySettledFills(out, caps);
+        // end-state margin check of every touched account (P1Trade shape). The engine is an immutable
+        // contract set at construction; its revert data (custom errors) is passed on unchanged.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(engine).call(bc.engineCall);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -151,9 +161,9 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (next == 0) revert SettlementMalformedFill(i);
     }
 
-    /// @dev Every check of the decoded fill `i`, then its order accounting; fills in the engine fill `e`
-    /// and returns the leaf hash.
-    function _settleFill(uint256 i, bytes calldata data, BatchCache memory bc, IPerpEngine.Fill memory e)
+    /// @dev Every check of the decoded fill `i`, then its order accounting; writes engine fill `i` and its
+    /// fee cap into `bc.engineCall` and returns the leaf hash.
+    function _settleFill(uint256 i, bytes calldata data, BatchCache memory bc)
         private
         returns (bytes32 leafHash)
     {
@@ -185,14 +195,49 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
             mstore(add(p, 0x20), takerHash)
             mstore(add(p, 0x40), or(shl(128, size), price))
         }
-        e.marketId = mk.marketId;
-        e.maker = mk.trader;
-        e.taker = tk.trader;
-        e.takerIsBuy = tk.isBuy;
-        e.sizeX18 = size;
-        e.priceX18 = price;
-        e.makerFlags = _engineFlags(mk);
-        e.takerFlags = _engineFlags(tk);
+        _writeEngineFill(i, bc);
+    }
+
+    /// @dev Calldata of `engine.applySettledFills(fills, caps)` for `n` fills, the words of each fill and
+    /// cap left zero for {_writeEngineFill}: selector, offset of `fills` (0x40), offset of `caps`
+    /// (0x60 + 0x100 * n), `n`, n Fill structs of 8 static words, `n`, n caps.
+    function _engineCalldata(uint256 n) private pure returns (bytes memory b) {
+        b = new bytes(4 + 0x20 * (4 + 9 * n)); // n < 2^16 (uint16 fill count): no overflow
+        bytes4 selector = IPerpEngine.applySettledFills.selector;
+        assembly ("memory-safe") {
+            let p := add(b, 0x20)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x40)
+            mstore(add(p, 0x24), add(0x60, mul(0x100, n)))
+            mstore(add(p, 0x44), n)
+            mstore(add(p, add(0x64, mul(0x100, n))), n)
+        }
+    }
+
+    /// @dev Writes engine fill `i` (the ABI words of {IPerpEngine.Fill}, in field order) and the taker's
+    /// fee cap into `bc.engineCall` (built by {_engineCalldata} for `bc.n` fills). Every value is already clean: marketId uint32,
+    /// traders 20 bytes, isBuy 0/1 (PackedFills), size and price uint128, flags uint8, maxFeeRate uint64.
+    function _writeEngineFill(uint256 i, BatchCache memory bc) private pure {
+        (bytes memory engineCall, uint256 n) = (bc.engineCall, bc.n);
+        Order memory mk = bc.mk;
+        Order memory tk = bc.tk;
+        uint256 makerFlags = _engineFlags(mk);
+        uint256 takerFlags = _engineFlags(tk);
+        (uint256 marketId, address maker, address taker, bool takerIsBuy) = (mk.marketId, mk.trader, tk.trader, tk.isBuy);
+        (uint256 size, uint256 price, uint256 cap) = (bc.size, bc.price, tk.maxFeeRate);
+        assembly ("memory-safe") {
+            // fill i at 4 + 0x60 + 0x100 * i of the calldata, its cap at 4 + 0x80 + 0x100 * n + 0x20 * i
+            let f := add(engineCall, add(0x84, mul(0x100, i)))
+            mstore(f, marketId)
+            mstore(add(f, 0x20), maker)
+            mstore(add(f, 0x40), taker)
+            mstore(add(f, 0x60), takerIsBuy)
+            mstore(add(f, 0x80), size)
+            mstore(add(f, 0xa0), price)
+            mstore(add(f, 0xc0), makerFlags)
+            mstore(add(f, 0xe0), takerFlags)
+            mstore(add(engineCall, add(add(0xa4, mul(0x100, n)), mul(0x20, i))), cap)
+        }
     }
 
     /// @dev Checks that need no storage: fields, pairing, prices, expiry.
@@ -249,7 +294,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
 
     /// @dev Engine fill flags: bit 0 API, bit 1 reduce-only, bit 2 short leg, bit 3 long leg (the engine
     /// checks the declared leg against the account's hedge mode).
-    function _engineFlags(Order memory o) private pure returns (uint8 flags) {
+    function _engineFlags(Order memory o) private pure returns (uint256 flags) {
         if ((o.flags & FLAG_VIA_API) != 0) flags |= 1;
         if ((o.flags & FLAG_REDUCE_ONLY) != 0) flags |= 2;
         if (o.leg == LEG_SHORT) flags |= 4;
