@@ -114,6 +114,19 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
     }
 
     /// @inheritdoc IComplianceRegistry
+    function firstNotAllowed(address[] calldata accounts) external view returns (uint256) {
+        bool enforced = allowlistEnforced;
+        uint256 n = accounts.length;
+        for (uint256 i; i < n; ++i) {
+            address account = accounts[i];
+            Status memory st = _status[account];
+            // the same rule as {isAllowed}
+            if (account == address(0) || st.blocked || (enforced && st.expiry <= block.timestamp)) return i;
+        }
+        return n;
+    }
+
+    /// @inheritdoc IComplianceRegistry
     function isBlocked(address account) external view returns (bool) {
         return _status[account].blocked;
     }

@@ -36,13 +36,15 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     mapping(uint256 batchId => Batch) private _batches;
 
     /// @dev Per-batch memory: the batch id, the last checked market, the fill records of the
-    /// {BatchSettled} event, the engine call's calldata and the fill count, and the current fill's decoded orders, signature bounds, size and price.
+    /// {BatchSettled} event, the engine call's calldata and the fill count, the compliance call's
+    /// calldata (the traders of every fill: maker of fill i at 2i, taker at 2i + 1), and the current fill's decoded orders, signature bounds, size and price.
     struct BatchCache {
         uint256 batchId;
         uint256 marketId;
         bytes records;
         bytes engineCall;
         uint256 n;
+        bytes complianceCall;
         Order mk;
         Order tk;
         uint256 makerSigStart;
@@ -96,12 +98,14 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bc.batchId = batchId;
         bc.engineCall = _engineCalldata(n);
         bc.n = n;
+        bc.complianceCall = _complianceCalldata(n);
         bc.records = new bytes(n * RECORD_BYTES);
         uint256 offset = 2;
         for (uint256 i; i < n; ++i) {
             offset = _decode(i, fills, offset, bc);
             hashes[i] = _settleFill(i, fills, bc);
         }
+        _checkCompliance(bc.complianceCall, n);
         if (offset != fills.length) revert SettlementMalformedFill(n);
         bytes32 root = MerkleRFC9162.rootInPlace(hashes);
         if (root != expectedRoot) revert SettlementRootMismatch(expectedRoot, root);
@@ -183,8 +187,6 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         }
         _consume(i, mk, makerHash, size, true);
         _consume(i, tk, takerHash, size, false);
-        if (!_allowed(mk.trader, bc)) _reject(i, FillError.MakerNotAllowed);
-        if (!_allowed(tk.trader, bc)) _reject(i, FillError.TakerNotAllowed);
 
         leafHash = _leafHash(bc.batchId, makerHash, takerHash, size, price);
         bytes memory records = bc.records;
@@ -215,7 +217,8 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     }
 
     /// @dev Writes engine fill `i` (the ABI words of {IPerpEngine.Fill}, in field order) and the taker's
-    /// fee cap into `bc.engineCall` (built by {_engineCalldata} for `bc.n` fills). Every value is already clean: marketId uint32,
+    /// fee cap into `bc.engineCall` (built by {_engineCalldata} for `bc.n` fills), and its maker and
+    /// taker into `bc.complianceCall` (built by {_complianceCalldata}). Every value is already clean: marketId uint32,
     /// traders 20 bytes, isBuy 0/1 (PackedFills), size and price uint128, flags uint8, maxFeeRate uint64.
     function _writeEngineFill(uint256 i, BatchCache memory bc) private pure {
         (bytes memory engineCall, uint256 n) = (bc.engineCall, bc.n);
@@ -237,6 +240,13 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
             mstore(add(f, 0xc0), makerFlags)
             mstore(add(f, 0xe0), takerFlags)
             mstore(add(engineCall, add(add(0xa4, mul(0x100, n)), mul(0x20, i))), cap)
+        }
+        bytes memory complianceCall = bc.complianceCall;
+        assembly ("memory-safe") {
+            // trader 2i at 4 + 0x40 + 0x40 * i of the calldata, trader 2i + 1 a word after it
+            let t := add(complianceCall, add(0x64, mul(0x40, i)))
+            mstore(t, maker)
+            mstore(add(t, 0x20), taker)
         }
     }
 
@@ -271,25 +281,32 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bc.marketId = marketId;
     }
 
-    /// @dev `compliance.isAllowed(trader)`, remembered for the rest of the batch in a transient slot keyed
-    /// by (trader, batch id): market makers recur across fills. The registry cannot change during the call
-    /// (nonReentrant, and it is not called back), and a later batch (a new id) asks the registry again.
-    function _allowed(address trader, BatchCache memory bc) private returns (bool) {
-        uint256 batchId = bc.batchId;
-        bytes32 key;
-        uint256 known;
+    /// @dev Calldata of `compliance.firstNotAllowed(traders)` for the 2n traders of `n` fills, the
+    /// traders left zero for {_writeEngineFill}: selector, offset (0x20), 2n, 2n addresses.
+    function _complianceCalldata(uint256 n) private pure returns (bytes memory b) {
+        b = new bytes(4 + 0x40 + 0x40 * n); // n < 2^16: no overflow
+        bytes4 selector = IComplianceRegistry.firstNotAllowed.selector;
         assembly ("memory-safe") {
-            mstore(0x00, trader)
-            mstore(0x20, batchId)
-            key := keccak256(0x00, 0x40)
-            known := tload(key)
+            let p := add(b, 0x20)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x20)
+            mstore(add(p, 0x24), mul(2, n))
         }
-        if (known != 0) return true;
-        if (!compliance.isAllowed(trader)) return false;
-        assembly ("memory-safe") {
-            tstore(key, 1)
+    }
+
+    /// @dev Every trader of the batch allowed by the compliance registry, in one call (after every other
+    /// check of every fill): the first one refused rejects its fill as MakerNotAllowed / TakerNotAllowed.
+    /// Recurring traders (market makers) are listed once per fill: the registry reads them warm.
+    function _checkCompliance(bytes memory complianceCall, uint256 n) private view {
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(compliance).staticcall(complianceCall);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
         }
-        return true;
+        uint256 k = abi.decode(ret, (uint256));
+        if (k < 2 * n) _reject(k >> 1, (k & 1) == 0 ? FillError.MakerNotAllowed : FillError.TakerNotAllowed);
     }
 
     /// @dev Engine fill flags: bit 0 API, bit 1 reduce-only, bit 2 short leg, bit 3 long leg (the engine
