@@ -119,9 +119,15 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
         uint256 n = accounts.length;
         for (uint256 i; i < n; ++i) {
             address account = accounts[i];
-            Status memory st = _status[account];
+            Status storage st = _status[account];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(st.slot) // the packed Status: tier bits 0-7, expiry 8-71, blocked 72-79
+            }
+            bool isBlocked_ = (word >> 72) & 0xff != 0;
+            uint256 expiry = uint64(word >> 8);
             // the same rule as {isAllowed}
-            if (account == address(0) || st.blocked || (enforced && st.expiry <= block.timestamp)) return i;
+            if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;
         }
         return n;
     }

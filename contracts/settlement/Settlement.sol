@@ -311,11 +311,10 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
 
     /// @dev Engine fill flags: bit 0 API, bit 1 reduce-only, bit 2 short leg, bit 3 long leg (the engine
     /// checks the declared leg against the account's hedge mode).
-    function _engineFlags(Order memory o) private pure returns (uint256 flags) {
-        if ((o.flags & FLAG_VIA_API) != 0) flags |= 1;
-        if ((o.flags & FLAG_REDUCE_ONLY) != 0) flags |= 2;
-        if (o.leg == LEG_SHORT) flags |= 4;
-        else if (o.leg == LEG_LONG) flags |= 8;
+    function _engineFlags(Order memory o) private pure returns (uint256) {
+        uint256 f = o.flags;
+        // leg 0 / 1 (long) / 2 (short) -> 0 / 8 / 4: nibble `leg` of 0x480 (leg <= 2: {_validFields})
+        return ((f & FLAG_VIA_API) >> 4) | ((f & FLAG_REDUCE_ONLY) << 1) | ((0x480 >> (uint256(o.leg) << 2)) & 0xf);
     }
 
     /// @dev RFC 9162 leaf hash of `abi.encodePacked(uint64 batchId, makerHash, takerHash, uint128 size,
