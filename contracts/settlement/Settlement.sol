@@ -35,11 +35,12 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     bytes32 public chainRoot;
     mapping(uint256 batchId => Batch) private _batches;
 
-    /// @dev Per-batch memory: the batch id, the last checked market, the fill records of the
+    /// @dev Per-batch memory: the batch id, the EIP-712 domain separator, the last checked market, the fill records of the
     /// {BatchSettled} event, the engine call's calldata and the fill count, the compliance call's
     /// calldata (the traders of every fill: maker of fill i at 2i, taker at 2i + 1), and the current fill's decoded orders, signature bounds, size and price.
     struct BatchCache {
         uint256 batchId;
+        bytes32 domainSeparator;
         uint256 marketId;
         bytes records;
         bytes engineCall;
@@ -96,6 +97,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bytes32[] memory hashes = new bytes32[](n);
         BatchCache memory bc;
         bc.batchId = batchId;
+        bc.domainSeparator = _domainSeparatorV4();
         bc.engineCall = _engineCalldata(n);
         bc.n = n;
         bc.complianceCall = _complianceCalldata(n);
@@ -177,8 +179,8 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         uint256 price = bc.price;
         _checkShape(i, mk, tk, size, price);
         _checkMarket(i, mk.marketId, bc);
-        bytes32 makerHash = _hashOrder(mk);
-        bytes32 takerHash = _hashOrder(tk);
+        bytes32 makerHash = _hashOrderIn(mk, bc.domainSeparator);
+        bytes32 takerHash = _hashOrderIn(tk, bc.domainSeparator);
         if (!_isValidSigner(mk.trader, makerHash, data[bc.makerSigStart:bc.makerSigEnd])) {
             _reject(i, FillError.MakerBadSignature);
         }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 
@@ -245,11 +246,17 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
         if (offset > 64) bits |= _orderBits[trader][index + 1] << (256 - offset);
     }
 
-    /// @dev EIP-712 digest of an order in memory: the struct hash is keccak256 over the type hash
-    /// followed by the struct's 11 words, computed in place (the word before the struct is saved,
-    /// overwritten with the type hash and restored). Memory structs hold cleaned, ABI-validated values,
-    /// so this equals keccak256(abi.encode(ORDER_TYPEHASH, o)).
+    /// @dev EIP-712 digest of an order in memory (see {_hashOrderIn}).
     function _hashOrder(Order memory o) internal view returns (bytes32) {
+        return _hashOrderIn(o, _domainSeparatorV4());
+    }
+
+    /// @dev EIP-712 digest of an order in memory under `separator` (a batch reads {_domainSeparatorV4}
+    /// once): the struct hash is keccak256 over the type hash followed by the struct's 11 words, computed
+    /// in place (the word before the struct is saved, overwritten with the type hash and restored).
+    /// Memory structs hold cleaned, ABI-validated values, so this equals
+    /// keccak256(abi.encode(ORDER_TYPEHASH, o)).
+    function _hashOrderIn(Order memory o, bytes32 separator) internal pure returns (bytes32) {
         bytes32 typeHash = ORDER_TYPEHASH;
         bytes32 structHash;
         assembly {
@@ -259,7 +266,7 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
             structHash := keccak256(ptr, 0x180)
             mstore(ptr, saved)
         }
-        return _hashTypedDataV4(structHash);
+        return MessageHashUtils.toTypedDataHash(separator, structHash);
     }
 
     function _reject(uint256 i, FillError reason) internal pure {
