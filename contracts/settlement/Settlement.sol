@@ -268,7 +268,8 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     }
 
     function _validFields(Order memory o) private pure returns (bool) {
-        return o.leg <= LEG_SHORT && (o.flags & ~ALL_FLAGS) == 0 && o.leverage != 0 && o.leverage <= MAX_LEVERAGE;
+        // ALL_FLAGS is 2^5 - 1: no undefined bit <=> flags <= ALL_FLAGS
+        return o.leg <= LEG_SHORT && o.flags <= ALL_FLAGS && o.leverage != 0 && o.leverage <= MAX_LEVERAGE;
     }
 
     /// @dev Listed and not settled (ReduceOnly and Paused markets take only reductions: the engine

@@ -164,7 +164,14 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
         address signer;
         ECDSA.RecoverError err;
         if (signature.length == 64) {
-            (signer, err,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
+            bytes32 r;
+            bytes32 vs;
+            assembly ("memory-safe") {
+                // the two words of the 64-byte slice (no slicing checks needed: the length is 64)
+                r := calldataload(signature.offset)
+                vs := calldataload(add(signature.offset, 0x20))
+            }
+            (signer, err,) = ECDSA.tryRecover(digest, r, vs);
         } else {
             (signer, err,) = ECDSA.tryRecover(digest, signature);
         }
