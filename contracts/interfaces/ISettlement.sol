@@ -73,6 +73,8 @@ interface ISettlement {
     error SettlementRootAlreadySettled(bytes32 root, uint256 batchId);
     /// @notice A constructor address is zero.
     error SettlementZeroAddress();
+    /// @notice The engine has no code (Settlement calls it with a low-level call, which would not notice).
+    error SettlementEngineNotContract(address engine);
     /// @notice The delegate is zero or the trader itself.
     error SettlementInvalidDelegate(address delegate);
     /// @notice A delegate authorisation expiry is not in the future.

@@ -72,6 +72,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (
             address(engine_) == address(0) || address(registry_) == address(0) || address(compliance_) == address(0)
         ) revert SettlementZeroAddress();
+        if (address(engine_).code.length == 0) revert SettlementEngineNotContract(address(engine_));
         engine = engine_;
         registry = registry_;
         compliance = compliance_;
@@ -120,7 +121,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
 
         // Positions, fees (capped by each taker's signed maximum), declared hedge legs, and the
         // end-state margin check of every touched account (P1Trade shape). The engine is an immutable
-        // contract set at construction; its revert data (custom errors) is passed on unchanged.
+        // contract (code checked at construction); its revert data (custom errors) is passed on unchanged.
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = address(engine).call(bc.engineCall);
         if (!ok) {

@@ -1,9 +1,11 @@
-"""SECURITY (compliance on the settlement path): one ComplianceRegistry.firstNotAllowed call per batch, the same
-rule as isAllowed for every kind of account, and its first refused trader mapped back to the right fill and side."""
+"""Settlement's calls out: SECURITY (compliance on the settlement path): one ComplianceRegistry.firstNotAllowed call per batch, the same
+rule as isAllowed for every kind of account, and its first refused trader mapped back to the right fill and side;
+the engine (called with a low-level call) must be a contract."""
 
 from __future__ import annotations
 
 import ape
+from helpers import assert_deploy_reverts
 from settle_helpers import order, settle
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -54,3 +56,8 @@ def test_refused_trader_rejects_its_fill_and_side(settlement, operator, funded, 
         settle(settlement, operator, fills)
     compliance.setBlocked(bob, False, sender=compliance_officer)
     settle(settlement, operator, fills)
+
+
+def test_engine_must_be_a_contract(project, admin, core, perp, stranger):
+    assert_deploy_reverts(project.Settlement, "SettlementEngineNotContract(address)", core.acl, stranger,
+                          perp.registry, core.compliance, sender=admin)  # fmt: skip
