@@ -1,6 +1,6 @@
-"""Settlement's calls out: SECURITY (compliance on the settlement path): one ComplianceRegistry.firstNotAllowed call per batch, the same
-rule as isAllowed for every kind of account, and its first refused trader mapped back to the right fill and side;
-the engine (called with a low-level call) must be a contract."""
+"""Settlement's calls out. SECURITY (compliance on the settlement path): one ComplianceRegistry.firstNotAllowed
+call per batch, the same rule as isAllowed for every kind of account, its first refused trader mapped back to the
+right fill and side; the engine (called with a low-level call) must be a contract."""
 
 from __future__ import annotations
 
