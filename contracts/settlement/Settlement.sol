@@ -182,10 +182,10 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         _checkMarket(i, mk.marketId, bc);
         bytes32 makerHash = _hashOrderIn(mk, bc.domainSeparator);
         bytes32 takerHash = _hashOrderIn(tk, bc.domainSeparator);
-        if (!_isValidSigner(mk.trader, makerHash, data[bc.makerSigStart:bc.makerSigEnd])) {
+        if (!_isValidSigner(mk.trader, makerHash, _slice(data, bc.makerSigStart, bc.makerSigEnd))) {
             _reject(i, FillError.MakerBadSignature);
         }
-        if (!_isValidSigner(tk.trader, takerHash, data[bc.takerSigStart:bc.takerSigEnd])) {
+        if (!_isValidSigner(tk.trader, takerHash, _slice(data, bc.takerSigStart, bc.takerSigEnd))) {
             _reject(i, FillError.TakerBadSignature);
         }
         _consume(i, mk, makerHash, size, true);
@@ -250,6 +250,15 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
             let t := add(complianceCall, add(0x64, mul(0x40, i)))
             mstore(t, maker)
             mstore(add(t, 0x20), taker)
+        }
+    }
+
+    /// @dev `data[start:end]` without the bounds checks: only for bounds from {PackedFills.readSignature},
+    /// which guarantees start <= end <= data.length.
+    function _slice(bytes calldata data, uint256 start, uint256 end) private pure returns (bytes calldata s) {
+        assembly ("memory-safe") {
+            s.offset := add(data.offset, start)
+            s.length := sub(end, start)
         }
     }
 
