@@ -114,6 +114,25 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
     }
 
     /// @inheritdoc IComplianceRegistry
+    function firstNotAllowed(address[] calldata accounts) external view returns (uint256) {
+        bool enforced = allowlistEnforced;
+        uint256 n = accounts.length;
+        for (uint256 i; i < n; ++i) {
+            address account = accounts[i];
+            Status storage st = _status[account];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(st.slot) // the packed Status: tier bits 0-7, expiry 8-71, blocked 72-79
+            }
+            bool isBlocked_ = (word >> 72) & 0xff != 0;
+            uint256 expiry = uint64(word >> 8);
+            // the same rule as {isAllowed}
+            if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;
+        }
+        return n;
+    }
+
+    /// @inheritdoc IComplianceRegistry
     function isBlocked(address account) external view returns (bool) {
         return _status[account].blocked;
     }

@@ -8,6 +8,10 @@ interface IComplianceRegistry {
     /// enforced, holding an unexpired allowlist entry.
     function isAllowed(address account) external view returns (bool);
 
+    /// @notice The index of the first of `accounts` that is not {isAllowed}, or `accounts.length`
+    /// when every one is (one call for a whole settlement batch).
+    function firstNotAllowed(address[] calldata accounts) external view returns (uint256);
+
     /// @notice True when `account` is on the blocklist (its funds are frozen).
     function isBlocked(address account) external view returns (bool);
 

@@ -73,6 +73,8 @@ interface ISettlement {
     error SettlementRootAlreadySettled(bytes32 root, uint256 batchId);
     /// @notice A constructor address is zero.
     error SettlementZeroAddress();
+    /// @notice The engine has no code (Settlement calls it with a low-level call, which would not notice).
+    error SettlementEngineNotContract(address engine);
     /// @notice The delegate is zero or the trader itself.
     error SettlementInvalidDelegate(address delegate);
     /// @notice A delegate authorisation expiry is not in the future.
@@ -81,6 +83,8 @@ interface ISettlement {
     error SettlementNotTraderOrDelegate(address caller, address trader);
     /// @notice A new nonce floor must be above the current one.
     error SettlementNonceFloorNotIncreasing(uint256 current, uint256 requested);
+    /// @notice A nonce floor above `max` (nonces are uint64; the floor is stored as one).
+    error SettlementNonceFloorTooLarge(uint256 requested, uint256 max);
     /// @notice The batch id is not settled (verifyFill on an unknown batch).
     error SettlementUnknownBatch(uint256 batchId);
 

@@ -36,8 +36,18 @@ library MerkleRFC9162 {
         if (n == 0) revert MerkleEmptyTree();
         while (n > 1) {
             uint256 half = n >> 1;
-            for (uint256 i; i < half; ++i) {
-                hashes[i] = nodeHash(hashes[2 * i], hashes[2 * i + 1]);
+            assembly ("memory-safe") {
+                // hashes[i] = nodeHash(hashes[2i], hashes[2i + 1]) for i < half: 2i + 1 < n <= length, so
+                // every index is in bounds, and writing index i <= 2i never overwrites a pair not yet read.
+                let base := add(hashes, 0x20)
+                let scratch := mload(0x40)
+                mstore8(scratch, 0x01)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    let pair := add(base, shl(6, i))
+                    mstore(add(scratch, 1), mload(pair))
+                    mstore(add(scratch, 33), mload(add(pair, 0x20)))
+                    mstore(add(base, shl(5, i)), keccak256(scratch, 65))
+                }
             }
             if (n & 1 == 1) hashes[half] = hashes[n - 1];
             n = half + (n & 1);

@@ -59,7 +59,11 @@ library PackedFills {
     {
         start = offset + 2;
         if (start > data.length) return (0, 0, 0);
-        end = start + uint16(bytes2(data[offset:start]));
+        uint256 length;
+        assembly ("memory-safe") {
+            length := shr(240, calldataload(add(data.offset, offset))) // uint16 at offset (in bounds above)
+        }
+        end = start + length;
         if (end > data.length) return (0, 0, 0);
         next = end;
     }

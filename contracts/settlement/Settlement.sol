@@ -35,12 +35,17 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     bytes32 public chainRoot;
     mapping(uint256 batchId => Batch) private _batches;
 
-    /// @dev Per-batch memory: the batch id, the last checked market, the fill records of the
-    /// {BatchSettled} event, and the current fill's decoded orders, signature bounds, size and price.
+    /// @dev Per-batch memory: the batch id, the EIP-712 domain separator, the last checked market, the fill records of the
+    /// {BatchSettled} event, the engine call's calldata and the fill count, the compliance call's
+    /// calldata (the traders of every fill: maker of fill i at 2i, taker at 2i + 1), and the current fill's decoded orders, signature bounds, size and price.
     struct BatchCache {
         uint256 batchId;
+        bytes32 domainSeparator;
         uint256 marketId;
         bytes records;
+        bytes engineCall;
+        uint256 n;
+        bytes complianceCall;
         Order mk;
         Order tk;
         uint256 makerSigStart;
@@ -67,6 +72,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (
             address(engine_) == address(0) || address(registry_) == address(0) || address(compliance_) == address(0)
         ) revert SettlementZeroAddress();
+        if (address(engine_).code.length == 0) revert SettlementEngineNotContract(address(engine_));
         engine = engine_;
         registry = registry_;
         compliance = compliance_;
@@ -87,18 +93,22 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         uint256 n = uint16(bytes2(fills[0:2]));
         if (n == 0) revert SettlementEmptyBatch();
 
-        IPerpEngine.Fill[] memory out = new IPerpEngine.Fill[](n);
-        uint256[] memory caps = new uint256[](n);
+        // The engine call's calldata, written fill by fill: abi.encodeCall(engine.applySettledFills,
+        // (fills, caps)) without building the Fill structs first (see {_engineCalldata}).
         bytes32[] memory hashes = new bytes32[](n);
         BatchCache memory bc;
         bc.batchId = batchId;
+        bc.domainSeparator = _domainSeparatorV4();
+        bc.engineCall = _engineCalldata(n);
+        bc.n = n;
+        bc.complianceCall = _complianceCalldata(n);
         bc.records = new bytes(n * RECORD_BYTES);
         uint256 offset = 2;
         for (uint256 i; i < n; ++i) {
             offset = _decode(i, fills, offset, bc);
-            hashes[i] = _settleFill(i, fills, bc, out[i]);
-            caps[i] = bc.tk.maxFeeRate;
+            hashes[i] = _settleFill(i, fills, bc);
         }
+        _checkCompliance(bc.complianceCall, n);
         if (offset != fills.length) revert SettlementMalformedFill(n);
         bytes32 root = MerkleRFC9162.rootInPlace(hashes);
         if (root != expectedRoot) revert SettlementRootMismatch(expectedRoot, root);
@@ -110,8 +120,15 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         emit BatchSettled(batchId, root, chained, n, bc.records);
 
         // Positions, fees (capped by each taker's signed maximum), declared hedge legs, and the
-        // end-state margin check of every touched account (P1Trade shape).
-        engine.applySettledFills(out, caps);
+        // end-state margin check of every touched account (P1Trade shape). The engine is an immutable
+        // contract (code checked at construction); its revert data (custom errors) is passed on unchanged.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(engine).call(bc.engineCall);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -151,9 +168,9 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (next == 0) revert SettlementMalformedFill(i);
     }
 
-    /// @dev Every check of the decoded fill `i`, then its order accounting; fills in the engine fill `e`
-    /// and returns the leaf hash.
-    function _settleFill(uint256 i, bytes calldata data, BatchCache memory bc, IPerpEngine.Fill memory e)
+    /// @dev Every check of the decoded fill `i`, then its order accounting; writes engine fill `i` and its
+    /// fee cap into `bc.engineCall` and returns the leaf hash.
+    function _settleFill(uint256 i, bytes calldata data, BatchCache memory bc)
         private
         returns (bytes32 leafHash)
     {
@@ -163,18 +180,16 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         uint256 price = bc.price;
         _checkShape(i, mk, tk, size, price);
         _checkMarket(i, mk.marketId, bc);
-        bytes32 makerHash = _hashOrder(mk);
-        bytes32 takerHash = _hashOrder(tk);
-        if (!_isValidSigner(mk.trader, makerHash, data[bc.makerSigStart:bc.makerSigEnd])) {
+        bytes32 makerHash = _hashOrderIn(mk, bc.domainSeparator);
+        bytes32 takerHash = _hashOrderIn(tk, bc.domainSeparator);
+        if (!_isValidSigner(mk.trader, makerHash, _slice(data, bc.makerSigStart, bc.makerSigEnd))) {
             _reject(i, FillError.MakerBadSignature);
         }
-        if (!_isValidSigner(tk.trader, takerHash, data[bc.takerSigStart:bc.takerSigEnd])) {
+        if (!_isValidSigner(tk.trader, takerHash, _slice(data, bc.takerSigStart, bc.takerSigEnd))) {
             _reject(i, FillError.TakerBadSignature);
         }
         _consume(i, mk, makerHash, size, true);
         _consume(i, tk, takerHash, size, false);
-        if (!_allowed(mk.trader, bc)) _reject(i, FillError.MakerNotAllowed);
-        if (!_allowed(tk.trader, bc)) _reject(i, FillError.TakerNotAllowed);
 
         leafHash = _leafHash(bc.batchId, makerHash, takerHash, size, price);
         bytes memory records = bc.records;
@@ -185,14 +200,66 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
             mstore(add(p, 0x20), takerHash)
             mstore(add(p, 0x40), or(shl(128, size), price))
         }
-        e.marketId = mk.marketId;
-        e.maker = mk.trader;
-        e.taker = tk.trader;
-        e.takerIsBuy = tk.isBuy;
-        e.sizeX18 = size;
-        e.priceX18 = price;
-        e.makerFlags = _engineFlags(mk);
-        e.takerFlags = _engineFlags(tk);
+        _writeEngineFill(i, bc);
+    }
+
+    /// @dev Calldata of `engine.applySettledFills(fills, caps)` for `n` fills, the words of each fill and
+    /// cap left zero for {_writeEngineFill}: selector, offset of `fills` (0x40), offset of `caps`
+    /// (0x60 + 0x100 * n), `n`, n Fill structs of 8 static words, `n`, n caps.
+    function _engineCalldata(uint256 n) private pure returns (bytes memory b) {
+        b = new bytes(4 + 0x20 * (4 + 9 * n)); // n < 2^16 (uint16 fill count): no overflow
+        bytes4 selector = IPerpEngine.applySettledFills.selector;
+        assembly ("memory-safe") {
+            let p := add(b, 0x20)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x40)
+            mstore(add(p, 0x24), add(0x60, mul(0x100, n)))
+            mstore(add(p, 0x44), n)
+            mstore(add(p, add(0x64, mul(0x100, n))), n)
+        }
+    }
+
+    /// @dev Writes engine fill `i` (the ABI words of {IPerpEngine.Fill}, in field order) and the taker's
+    /// fee cap into `bc.engineCall` (built by {_engineCalldata} for `bc.n` fills), and its maker and
+    /// taker into `bc.complianceCall` (built by {_complianceCalldata}). Every value is already clean: marketId uint32,
+    /// traders 20 bytes, isBuy 0/1 (PackedFills), size and price uint128, flags uint8, maxFeeRate uint64.
+    function _writeEngineFill(uint256 i, BatchCache memory bc) private pure {
+        (bytes memory engineCall, uint256 n) = (bc.engineCall, bc.n);
+        Order memory mk = bc.mk;
+        Order memory tk = bc.tk;
+        uint256 makerFlags = _engineFlags(mk);
+        uint256 takerFlags = _engineFlags(tk);
+        (uint256 marketId, address maker, address taker, bool takerIsBuy) = (mk.marketId, mk.trader, tk.trader, tk.isBuy);
+        (uint256 size, uint256 price, uint256 cap) = (bc.size, bc.price, tk.maxFeeRate);
+        assembly ("memory-safe") {
+            // fill i at 4 + 0x60 + 0x100 * i of the calldata, its cap at 4 + 0x80 + 0x100 * n + 0x20 * i
+            let f := add(engineCall, add(0x84, mul(0x100, i)))
+            mstore(f, marketId)
+            mstore(add(f, 0x20), maker)
+            mstore(add(f, 0x40), taker)
+            mstore(add(f, 0x60), takerIsBuy)
+            mstore(add(f, 0x80), size)
+            mstore(add(f, 0xa0), price)
+            mstore(add(f, 0xc0), makerFlags)
+            mstore(add(f, 0xe0), takerFlags)
+            mstore(add(engineCall, add(add(0xa4, mul(0x100, n)), mul(0x20, i))), cap)
+        }
+        bytes memory complianceCall = bc.complianceCall;
+        assembly ("memory-safe") {
+            // trader 2i at 4 + 0x40 + 0x40 * i of the calldata, trader 2i + 1 a word after it
+            let t := add(complianceCall, add(0x64, mul(0x40, i)))
+            mstore(t, maker)
+            mstore(add(t, 0x20), taker)
+        }
+    }
+
+    /// @dev `data[start:end]` without the bounds checks: only for bounds from {PackedFills.readSignature},
+    /// which guarantees start <= end <= data.length.
+    function _slice(bytes calldata data, uint256 start, uint256 end) private pure returns (bytes calldata s) {
+        assembly ("memory-safe") {
+            s.offset := add(data.offset, start)
+            s.length := sub(end, start)
+        }
     }
 
     /// @dev Checks that need no storage: fields, pairing, prices, expiry.
@@ -211,7 +278,8 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
     }
 
     function _validFields(Order memory o) private pure returns (bool) {
-        return o.leg <= LEG_SHORT && (o.flags & ~ALL_FLAGS) == 0 && o.leverage != 0 && o.leverage <= MAX_LEVERAGE;
+        // ALL_FLAGS is 2^5 - 1: no undefined bit <=> flags <= ALL_FLAGS
+        return o.leg <= LEG_SHORT && o.flags <= ALL_FLAGS && o.leverage != 0 && o.leverage <= MAX_LEVERAGE;
     }
 
     /// @dev Listed and not settled (ReduceOnly and Paused markets take only reductions: the engine
@@ -226,34 +294,40 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         bc.marketId = marketId;
     }
 
-    /// @dev `compliance.isAllowed(trader)`, remembered for the rest of the batch in a transient slot keyed
-    /// by (trader, batch id): market makers recur across fills. The registry cannot change during the call
-    /// (nonReentrant, and it is not called back), and a later batch (a new id) asks the registry again.
-    function _allowed(address trader, BatchCache memory bc) private returns (bool) {
-        uint256 batchId = bc.batchId;
-        bytes32 key;
-        uint256 known;
+    /// @dev Calldata of `compliance.firstNotAllowed(traders)` for the 2n traders of `n` fills, the
+    /// traders left zero for {_writeEngineFill}: selector, offset (0x20), 2n, 2n addresses.
+    function _complianceCalldata(uint256 n) private pure returns (bytes memory b) {
+        b = new bytes(4 + 0x40 + 0x40 * n); // n < 2^16: no overflow
+        bytes4 selector = IComplianceRegistry.firstNotAllowed.selector;
         assembly ("memory-safe") {
-            mstore(0x00, trader)
-            mstore(0x20, batchId)
-            key := keccak256(0x00, 0x40)
-            known := tload(key)
+            let p := add(b, 0x20)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x20)
+            mstore(add(p, 0x24), mul(2, n))
         }
-        if (known != 0) return true;
-        if (!compliance.isAllowed(trader)) return false;
-        assembly ("memory-safe") {
-            tstore(key, 1)
+    }
+
+    /// @dev Every trader of the batch allowed by the compliance registry, in one call (after every other
+    /// check of every fill): the first one refused rejects its fill as MakerNotAllowed / TakerNotAllowed.
+    /// Recurring traders (market makers) are listed once per fill: the registry reads them warm.
+    function _checkCompliance(bytes memory complianceCall, uint256 n) private view {
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(compliance).staticcall(complianceCall);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
         }
-        return true;
+        uint256 k = abi.decode(ret, (uint256));
+        if (k < 2 * n) _reject(k >> 1, (k & 1) == 0 ? FillError.MakerNotAllowed : FillError.TakerNotAllowed);
     }
 
     /// @dev Engine fill flags: bit 0 API, bit 1 reduce-only, bit 2 short leg, bit 3 long leg (the engine
     /// checks the declared leg against the account's hedge mode).
-    function _engineFlags(Order memory o) private pure returns (uint8 flags) {
-        if ((o.flags & FLAG_VIA_API) != 0) flags |= 1;
-        if ((o.flags & FLAG_REDUCE_ONLY) != 0) flags |= 2;
-        if (o.leg == LEG_SHORT) flags |= 4;
-        else if (o.leg == LEG_LONG) flags |= 8;
+    function _engineFlags(Order memory o) private pure returns (uint256) {
+        uint256 f = o.flags;
+        // leg 0 / 1 (long) / 2 (short) -> 0 / 8 / 4: nibble `leg` of 0x480 (leg <= 2: {_validFields})
+        return ((f & FLAG_VIA_API) >> 4) | ((f & FLAG_REDUCE_ONLY) << 1) | ((0x480 >> (uint256(o.leg) << 2)) & 0xf);
     }
 
     /// @dev RFC 9162 leaf hash of `abi.encodePacked(uint64 batchId, makerHash, takerHash, uint128 size,

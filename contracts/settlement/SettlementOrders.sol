@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 
@@ -10,10 +11,19 @@ import {ISettlement} from "../interfaces/ISettlement.sol";
 /// @notice Signed orders of {Settlement}: EIP-712 hashing, signers (trader, API-key delegate, ERC-1271
 /// wallet), cancels, and per-order fill tracking.
 /// @dev Order state, designed so that a fill of a fresh order that fills completely costs one storage
-/// word, shared by 128 consecutive nonces of the trader:
-/// - `_orderBits[trader][nonce >> 7]` holds 2 bits per nonce: CONSUMED (an order with this nonce
-///   filled completely: every order of the trader with this nonce is dead) and RECORDED (read
-///   `_filled[hash]`: a partial fill or a cancel exists for some order with this nonce).
+/// word per trader in the common case (sequential nonces within 96 of the trader's nonce floor), the
+/// same word that holds the floor, and two bits per nonce otherwise:
+/// - `_head[trader]`: the nonce floor (bits 192..255, a uint64) and the *window*: 2 bits for each of the
+///   96 nonces `floor + k` (bits 2k, 2k+1; k < 96).
+/// - `_orderBits[trader][nonce >> 7]`: 2 bits per nonce (128 per word) for every nonce outside the
+///   window (at or above `floor + 96`, or below the floor).
+/// - 2 bits per nonce: CONSUMED (an order with this nonce filled completely: every order of the trader
+///   with this nonce is dead) and RECORDED (read `_filled[hash]`: a partial fill or a cancel exists for
+///   some order with this nonce). Bits are only ever set, never cleared.
+/// - Raising the floor ({cancelBelowNonce}) slides the window: the bits of the nonces leaving it (now
+///   below the floor) are OR-ed into `_orderBits` (so {orderState} still reports their fills), and the
+///   bits of the nonces entering it are copied from `_orderBits` (so a consumed or partially filled
+///   order stays so: no overfill across a floor raise). Both ranges are at most 96 nonces: 2 words.
 /// - `_filled[hash]` exists only while an order is partially filled or cancelled: the filled amount, with
 ///   the {CANCELLED} bit (bit 255) set once cancelled.
 /// A nonce is therefore single-use once an order with it fills completely (like Permit2 nonces).
@@ -41,12 +51,16 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
     uint256 internal constant CONSUMED = 1;
     uint256 internal constant RECORDED = 2;
     uint256 internal constant CANCELLED = 1 << 255;
+    /// @dev Nonces held in the head word above the floor, and the mask of their bits.
+    uint256 internal constant WINDOW = 96;
+    uint256 internal constant WINDOW_MASK = (1 << 192) - 1;
+    /// @dev Bit position of the nonce floor in the head word.
+    uint256 internal constant FLOOR_SHIFT = 192;
 
     /// @notice Expiry of each (trader, delegate) API-key authorisation; 0 = none.
     mapping(address trader => mapping(address delegate => uint256 expiry)) public delegateExpiry;
-    /// @notice Orders of a trader with a nonce below this are cancelled.
-    mapping(address trader => uint256 minNonce) public nonceFloor;
-
+    /// @dev Per trader: nonce floor (high 64 bits) and the bits of the 96 nonces above it (see above).
+    mapping(address trader => uint256 floorAndWindow) internal _head;
     mapping(address trader => mapping(uint256 word => uint256 bits)) internal _orderBits;
     mapping(bytes32 orderHash => uint256 filledOrCancelled) internal _filled;
 
@@ -74,17 +88,32 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
         }
         bytes32 h = _hashOrder(order);
         uint256 nonce = order.nonce;
-        _orderBits[trader][nonce >> 7] |= RECORDED << ((nonce & 127) << 1);
+        (bool inHead, uint256 shift, uint256 word) = _locate(trader, nonce);
+        _storeBits(trader, nonce, inHead, word | (RECORDED << shift));
         _filled[h] |= CANCELLED; // keeps the filled amount (sizes are uint128) readable
         emit OrderCancelled(h, trader, nonce);
     }
 
     /// @inheritdoc ISettlement
+    /// @dev The floor is stored as a uint64 (nonces are uint64): a higher `minNonce` reverts with
+    /// {SettlementNonceFloorTooLarge} (cancel nonce 2^64 - 1 by hash instead). Slides the window.
     function cancelBelowNonce(uint256 minNonce) external {
-        uint256 current = nonceFloor[msg.sender];
+        address trader = msg.sender;
+        uint256 head = _head[trader];
+        uint256 current = head >> FLOOR_SHIFT;
         if (minNonce <= current) revert SettlementNonceFloorNotIncreasing(current, minNonce);
-        nonceFloor[msg.sender] = minNonce;
-        emit NonceFloorRaised(msg.sender, minNonce);
+        if (minNonce > type(uint64).max) revert SettlementNonceFloorTooLarge(minNonce, type(uint64).max);
+        uint256 window = head & WINDOW_MASK;
+        uint256 moved = minNonce - current; // nonces leaving (and entering) the window, at most WINDOW
+        if (moved > WINDOW) moved = WINDOW;
+        uint256 movedMask = (1 << (moved << 1)) - 1; // moved <= 96: no overflow
+        uint256 leaving = window & movedMask; // nonces current .. current + moved - 1, now below the floor
+        if (leaving != 0) _orOverflow(trader, current, leaving);
+        uint256 kept = window >> (moved << 1); // 0 when the whole window leaves
+        // nonces minNonce + WINDOW - moved .. minNonce + WINDOW - 1, until now outside the window
+        uint256 entering = _readOverflow(trader, minNonce + WINDOW - moved) & movedMask;
+        _head[trader] = (minNonce << FLOOR_SHIFT) | kept | (entering << ((WINDOW - moved) << 1));
+        emit NonceFloorRaised(trader, minNonce);
     }
 
     // ------------------------------------------------------------------ views
@@ -92,6 +121,13 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
     /// @inheritdoc ISettlement
     function hashOrder(Order calldata order) external view returns (bytes32) {
         return _hashOrder(order);
+    }
+
+    /// @notice Orders of a trader with a nonce below this are cancelled.
+    /// @param trader The trader.
+    /// @return The trader's nonce floor (0 until raised).
+    function nonceFloor(address trader) external view returns (uint256) {
+        return _head[trader] >> FLOOR_SHIFT;
     }
 
     /// @notice The EIP-712 domain separator of this deployment.
@@ -112,9 +148,10 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
     {
         orderHash = _hashOrder(order);
         uint256 nonce = order.nonce;
-        uint256 bits = (_orderBits[order.trader][nonce >> 7] >> ((nonce & 127) << 1)) & 3;
+        (, uint256 shift, uint256 word) = _locate(order.trader, nonce);
+        uint256 bits = (word >> shift) & 3;
         uint256 recorded = (bits & RECORDED) != 0 ? _filled[orderHash] : 0;
-        cancelled = (recorded & CANCELLED) != 0 || nonce < nonceFloor[order.trader];
+        cancelled = (recorded & CANCELLED) != 0 || nonce < (_head[order.trader] >> FLOOR_SHIFT);
         filledX18 = (bits & CONSUMED) != 0 ? order.size : recorded & ~CANCELLED;
     }
 
@@ -127,7 +164,14 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
         address signer;
         ECDSA.RecoverError err;
         if (signature.length == 64) {
-            (signer, err,) = ECDSA.tryRecover(digest, bytes32(signature[0:32]), bytes32(signature[32:64]));
+            bytes32 r;
+            bytes32 vs;
+            assembly ("memory-safe") {
+                // the two words of the 64-byte slice (no slicing checks needed: the length is 64)
+                r := calldataload(signature.offset)
+                vs := calldataload(add(signature.offset, 0x20))
+            }
+            (signer, err,) = ECDSA.tryRecover(digest, r, vs);
         } else {
             (signer, err,) = ECDSA.tryRecover(digest, signature);
         }
@@ -142,10 +186,18 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
     function _consume(uint256 i, Order memory o, bytes32 orderHash, uint256 size, bool isMaker) internal {
         address trader = o.trader;
         uint256 nonce = o.nonce;
-        if (nonce < nonceFloor[trader]) _reject(i, isMaker ? FillError.MakerCancelled : FillError.TakerCancelled);
-        uint256 wordIndex = nonce >> 7;
-        uint256 shift = (nonce & 127) << 1;
-        uint256 word = _orderBits[trader][wordIndex];
+        uint256 head = _head[trader];
+        uint256 floor = head >> FLOOR_SHIFT;
+        if (nonce < floor) _reject(i, isMaker ? FillError.MakerCancelled : FillError.TakerCancelled);
+        bool inHead;
+        uint256 shift;
+        uint256 word;
+        unchecked {
+            // nonce >= floor (checked above): no underflow
+            inHead = nonce - floor < WINDOW;
+            shift = inHead ? (nonce - floor) << 1 : (nonce & 127) << 1;
+        }
+        word = inHead ? head : _orderBits[trader][nonce >> 7];
         uint256 bits = (word >> shift) & 3;
         if ((bits & CONSUMED) != 0) _reject(i, isMaker ? FillError.MakerOverfill : FillError.TakerOverfill);
         uint256 prior;
@@ -156,19 +208,62 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
         uint256 total = prior + size;
         if (total > o.size) _reject(i, isMaker ? FillError.MakerOverfill : FillError.TakerOverfill);
         if (total == o.size) {
-            _orderBits[trader][wordIndex] = word | (CONSUMED << shift);
+            _storeBits(trader, nonce, inHead, word | (CONSUMED << shift));
             if (prior != 0) delete _filled[orderHash];
         } else {
-            if ((bits & RECORDED) == 0) _orderBits[trader][wordIndex] = word | (RECORDED << shift);
+            if ((bits & RECORDED) == 0) _storeBits(trader, nonce, inHead, word | (RECORDED << shift));
             _filled[orderHash] = total;
         }
     }
 
-    /// @dev EIP-712 digest of an order in memory: the struct hash is keccak256 over the type hash
-    /// followed by the struct's 11 words, computed in place (the word before the struct is saved,
-    /// overwritten with the type hash and restored). Memory structs hold cleaned, ABI-validated values,
-    /// so this equals keccak256(abi.encode(ORDER_TYPEHASH, o)).
+    /// @dev Where the 2 bits of `nonce` live: in the head word (the window above the floor) or in its
+    /// `_orderBits` word; returns that word and the bits' position in it.
+    function _locate(address trader, uint256 nonce) internal view returns (bool inHead, uint256 shift, uint256 word) {
+        uint256 head = _head[trader];
+        uint256 floor = head >> FLOOR_SHIFT;
+        inHead = nonce >= floor && nonce - floor < WINDOW;
+        if (inHead) return (true, (nonce - floor) << 1, head);
+        return (false, (nonce & 127) << 1, _orderBits[trader][nonce >> 7]);
+    }
+
+    /// @dev Writes back the word located by {_locate} (or read in {_consume}) for `nonce`.
+    function _storeBits(address trader, uint256 nonce, bool inHead, uint256 word) internal {
+        if (inHead) _head[trader] = word;
+        else _orderBits[trader][nonce >> 7] = word;
+    }
+
+    /// @dev ORs `bits` (2 per nonce, at most 96 nonces from `start`) into the `_orderBits` words.
+    function _orOverflow(address trader, uint256 start, uint256 bits) private {
+        uint256 index = start >> 7;
+        uint256 offset = (start & 127) << 1;
+        uint256 low = bits << offset; // the part that fits in word `index` (shl drops the rest)
+        if (low != 0) _orderBits[trader][index] |= low;
+        if (offset != 0) {
+            uint256 high = bits >> (256 - offset); // the rest, into the next word
+            if (high != 0) _orderBits[trader][index + 1] |= high;
+        }
+    }
+
+    /// @dev The `_orderBits` bits from nonce `start` on (256 bits: the caller masks the nonces it needs).
+    function _readOverflow(address trader, uint256 start) private view returns (uint256 bits) {
+        uint256 index = start >> 7;
+        uint256 offset = (start & 127) << 1;
+        bits = _orderBits[trader][index] >> offset;
+        // the next word only when the at most 96 nonces needed (192 bits) cross into it
+        if (offset > 64) bits |= _orderBits[trader][index + 1] << (256 - offset);
+    }
+
+    /// @dev EIP-712 digest of an order in memory (see {_hashOrderIn}).
     function _hashOrder(Order memory o) internal view returns (bytes32) {
+        return _hashOrderIn(o, _domainSeparatorV4());
+    }
+
+    /// @dev EIP-712 digest of an order in memory under `separator` (a batch reads {_domainSeparatorV4}
+    /// once): the struct hash is keccak256 over the type hash followed by the struct's 11 words, computed
+    /// in place (the word before the struct is saved, overwritten with the type hash and restored).
+    /// Memory structs hold cleaned, ABI-validated values, so this equals
+    /// keccak256(abi.encode(ORDER_TYPEHASH, o)).
+    function _hashOrderIn(Order memory o, bytes32 separator) internal pure returns (bytes32) {
         bytes32 typeHash = ORDER_TYPEHASH;
         bytes32 structHash;
         assembly {
@@ -178,7 +273,7 @@ abstract contract SettlementOrders is ISettlement, EIP712 {
             structHash := keccak256(ptr, 0x180)
             mstore(ptr, saved)
         }
-        return _hashTypedDataV4(structHash);
+        return MessageHashUtils.toTypedDataHash(separator, structHash);
     }
 
     function _reject(uint256 i, FillError reason) internal pure {
