@@ -33,15 +33,15 @@ abstract contract PerpLedger {
         int256 fundingSnapshotX18;
     }
 
-    /// @dev Storage form of {Position}. First slot (what a fill reads and writes): size and basis as int104
-    /// (writes are SafeCast: a leg beyond +-1.0e13 units of size or collateral value reverts, never
-    /// truncates), the market's funding epoch when the leg last settled funding, and, on the net leg, the
+    /// @dev Storage form of {Position}. First slot (what a fill reads and writes): size as int112 and basis
+    /// as int104 (writes are SafeCast: a leg beyond +-2.6e15 units of size or +-1.0e13 of collateral value
+    /// reverts, never truncates; list very low-priced assets in multiples, like 1000PEPE), the market's funding epoch when the leg last settled funding, and, on the net leg, the
     /// account's hedge mode in the market. Second slot: the funding snapshot, read only when the market's
     /// funding epoch moved since the leg's (equal epochs imply snapshot == index, see {fundingEpochOf}).
     struct PackedPosition {
-        int104 size;
+        int112 size;
         int104 openValueX18;
-        uint40 fundingEpoch;
+        uint32 fundingEpoch;
         bool hedgeMode;
         int256 fundingSnapshotX18;
     }
@@ -119,7 +119,8 @@ abstract contract PerpLedger {
     /// @notice Number of funding accruals of a market. A leg whose stored epoch equals it has its funding
     /// snapshot equal to the market's funding index (every snapshot write sets it to the index; every
     /// index change increments the epoch), so fills and margin checks skip the snapshot's slot. Legs store
-    /// it as uint40: a trade in a market after 2^40 accruals reverts (SafeCast), it never wraps.
+    /// it as uint32: a trade in a market after 2^32 accruals (1,000 years at one per second) reverts
+    /// (SafeCast), it never wraps.
     mapping(uint256 marketId => uint256) public fundingEpochOf;
     /// @notice Accounts known to have negative equity (withdrawal gate).
     mapping(address account => mapping(address token => bool)) public negativeEquityFlag;
@@ -210,7 +211,7 @@ abstract contract PerpLedger {
     }
 
     /// @dev A leg's first slot with one SLOAD. Layout ({PackedPosition}, Solidity's packing order from the
-    /// low bits): size bits 0-103, basis 104-207, funding epoch 208-247, hedge mode 248-255.
+    /// low bits): size bits 0-111, basis 112-215, funding epoch 216-247, hedge mode 248-255.
     function _loadLeg(PackedPosition storage p)
         internal
         view
@@ -218,17 +219,17 @@ abstract contract PerpLedger {
     {
         assembly ("memory-safe") {
             let w := sload(p.slot)
-            size := signextend(12, w)
-            openValue := signextend(12, shr(104, w))
-            epoch := and(shr(208, w), 0xffffffffff)
+            size := signextend(13, w)
+            openValue := signextend(12, shr(112, w))
+            epoch := and(shr(216, w), 0xffffffff)
             hedge := iszero(iszero(shr(248, w)))
         }
     }
 
     /// @dev Writes a leg's first slot with one SSTORE, hedge mode false (SafeCast: reverts, never truncates).
     function _storeLeg(PackedPosition storage p, int256 size, int256 openValue, uint256 epoch) internal {
-        uint256 w = uint256(uint104(size.toInt104())) | (uint256(uint104(openValue.toInt104())) << 104)
-            | (uint256(epoch.toUint40()) << 208);
+        uint256 w = uint256(uint112(size.toInt112())) | (uint256(uint104(openValue.toInt104())) << 112)
+            | (uint256(epoch.toUint32()) << 216);
         assembly ("memory-safe") {
             sstore(p.slot, w)
         }

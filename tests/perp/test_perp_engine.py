@@ -301,15 +301,15 @@ def test_ledger_balance_is_int128_next_to_the_open_market_lanes(
         assert list(engine.openMarketsOf(alice, usdc)) == [m for m in lanes if m != markets["eth20"]]
 
 
-def test_leg_size_is_int104_and_reverts_beyond(engine, markets, operator, accounts3):
+def test_leg_size_is_int112_and_reverts_beyond(engine, markets, operator, accounts3):
     """A leg's size and basis share its first slot with the funding epoch and hedge mode: a fill that would
-    take the size beyond int104 (about 1.0e13 units) reverts, it never truncates."""
+    take the size beyond int112 (about 2.6e15 units) reverts, it never truncates."""
     alice, bob, _ = accounts3
     e = markets["eth20"]
     size0 = engine.positionOf(alice, e, 0).size
-    big = (2**103 // LOT + 1) * LOT  # the first lot multiple above int104's range
-    price = 5 * 10**17  # 0.5: the basis (big / 2) stays in range, only the size overflows
-    with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=104, value=size0 + big):
+    big = (2**111 // LOT + 1) * LOT  # the first lot multiple above int112's range
+    price = 10**15  # 0.001: the basis (big / 1000) stays in int104's range, only the size overflows
+    with ape.reverts(engine.SafeCastOverflowedIntDowncast, bits=112, value=size0 + big):
         apply(engine, operator, fill(e, bob, alice, big, price))
 
 
