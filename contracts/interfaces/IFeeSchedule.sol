@@ -28,12 +28,11 @@ interface IFeeSchedule {
 
     /// @notice Charges fills in order, like {chargeFill} for each (a fill's tiers include the volume of the
     /// fills before it), emitting one `VolumesRecorded` event for all of them. Ledger modules only.
-    /// @param fills The fills.
-    /// @return takerFeesX18 Each fill's taker fee, rounded up.
-    /// @return makerRebatesX18 Each fill's maker rebate, rounded down; never above its taker fee.
-    function chargeFills(FeeRequest[] calldata fills)
-        external
-        returns (uint256[] memory takerFeesX18, uint256[] memory makerRebatesX18);
+    /// @param fills Packed {FeeRequest}s, 105 bytes each (layout: {FillCodec}: maker, taker, takerApi byte
+    /// 0 or 1, uint256 notional, uint256 USD volume); `FillCodecMalformed` unless whole, valid records.
+    /// @return results Per fill, 64 bytes: uint256 taker fee (rounded up), uint256 maker rebate (rounded
+    /// down; never above the taker fee).
+    function chargeFills(bytes calldata fills) external returns (bytes memory results);
 
     /// @notice The fees {chargeFill} would charge now, without recording volume.
     function quoteFill(address maker, address taker, uint256 notionalX18, bool takerApi)

@@ -24,11 +24,15 @@ interface IPerpEngine {
     /// Reverts as a whole if any fill or check fails. Settler role only.
     function applyFills(Fill[] calldata fills) external;
 
-    /// @notice {applyFills} for fills of signed orders (Settlement): each side's flags declare its leg
-    /// (bit 3 long, bit 2 short, neither for one-way), which must match the account's hedge mode in the
-    /// market (`PerpEngineHedgeLegMismatch`), and fill i's taker fee must not exceed
-    /// `ceil(notional * takerMaxFeeRatesX18[i] / 1e18)` (`PerpEngineTakerFeeAboveMax`). Settler role only.
-    function applySettledFills(Fill[] calldata fills, uint256[] calldata takerMaxFeeRatesX18) external;
+    /// @notice {applyFills} for fills of signed orders (Settlement), packed: 87-byte big-endian records
+    /// (layout: {FillCodec}; uint32 marketId, maker, taker, uint128 size and price, uint64 taker max fee
+    /// rate, isBuy byte, maker and taker flag bytes; `FillCodecMalformed` unless whole records with isBuy
+    /// 0 or 1). Each side's flags declare its leg (bit 3 long, bit 2 short, neither for one-way), which
+    /// must match the account's hedge mode in the market (`PerpEngineHedgeLegMismatch`), and fill i's
+    /// taker fee must not exceed `ceil(notional * maxFeeRate_i / 1e18)` (`PerpEngineTakerFeeAboveMax`).
+    /// Settler role only.
+    /// @param fills The packed fills.
+    function applySettledFills(bytes calldata fills) external;
 
     /// @notice Adds `rateX18 * indexPrice` (linear) or `rateX18 / indexPrice` (inverse) to the
     /// market's cumulative funding index; longs pay when positive. Funding role only.

@@ -6,6 +6,7 @@ import {AccessControlled} from "../access/AccessControlled.sol";
 import {Roles} from "../access/Roles.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {FillCodec} from "../libraries/FillCodec.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
 /// @title FeeSchedule
@@ -149,21 +150,19 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     }
 
     /// @inheritdoc IFeeSchedule
-    function chargeFills(FeeRequest[] calldata fills)
-        external
-        onlyRole(Roles.LEDGER)
-        returns (uint256[] memory takerFeesX18, uint256[] memory makerRebatesX18)
-    {
-        uint256 n = fills.length;
-        takerFeesX18 = new uint256[](n);
-        makerRebatesX18 = new uint256[](n);
+    function chargeFills(bytes calldata fills) external onlyRole(Roles.LEDGER) returns (bytes memory results) {
+        uint256 n = FillCodec.feeRequestCount(fills);
+        results = new bytes(n * FillCodec.FEE_RESULT_BYTES);
+        FeeRequest memory r;
         Batch memory b;
         b.tiers = _tiers; // read once for the whole batch
         b.apiFactorX18 = 1e18 - apiDiscountX18;
         b.today = block.timestamp / 1 days;
         b.records = new bytes(n * 88 + 32);
         for (uint256 i; i < n; ++i) {
-            (takerFeesX18[i], makerRebatesX18[i]) = _chargeOne(fills[i], b, i);
+            FillCodec.readFeeRequest(fills, i, r);
+            (uint256 fee, uint256 rebate) = _chargeOne(r, b, i);
+            FillCodec.writeFeeResult(results, i, fee, rebate);
         }
         bytes memory records = b.records;
         assembly ("memory-safe") {
@@ -217,7 +216,7 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     /// @dev Fee and rebate of one fill of {chargeFills}; records both sides' volume (each side's tier is
     /// that of its trailing volume before this fill, as one call per fill) and writes the fill's 88-byte
     /// record at index `i` of `records`.
-    function _chargeOne(FeeRequest calldata r, Batch memory b, uint256 i)
+    function _chargeOne(FeeRequest memory r, Batch memory b, uint256 i)
         private
         returns (uint256 takerFee, uint256 makerRebate)
     {
@@ -243,7 +242,7 @@ contract FeeSchedule is IFeeSchedule, AccessControlled {
     function _putRecord(
         bytes memory records,
         uint256 i,
-        FeeRequest calldata r,
+        FeeRequest memory r,
         uint256 volume,
         uint256 makerTrailing,
         uint256 takerTrailing

@@ -11,6 +11,7 @@ import {Vault} from "../core/Vault.sol";
 import {IFeeSchedule} from "../interfaces/IFeeSchedule.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
+import {FillCodec} from "../libraries/FillCodec.sol";
 import {FillLog} from "../libraries/FillLog.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 import {PerpLegs} from "./PerpLegs.sol";
@@ -89,13 +90,9 @@ contract PerpEngine is AccessControlled, PerpLegs {
     }
 
     /// @inheritdoc IPerpEngine
-    function applySettledFills(Fill[] calldata fills, uint256[] calldata takerMaxFeeRatesX18)
-        external
-        onlyRole(Roles.SETTLER)
-        nonReentrant
-    {
-        if (takerMaxFeeRatesX18.length != fills.length) revert PerpEngineInvalidFill(fills.length);
-        _applyFills(fills, takerMaxFeeRatesX18);
+    function applySettledFills(bytes calldata fills) external onlyRole(Roles.SETTLER) nonReentrant {
+        (Fill[] memory decoded, uint256[] memory caps) = FillCodec.decodeSettledFills(fills);
+        _applyFills(decoded, caps);
     }
 
     /// @notice Switches the caller between one-way and hedge mode in a market (only while flat there).
@@ -159,7 +156,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
     /// @dev Applies every fill (the registry's market data and the market's state are read once per run of
     /// one market), charges all their fees in one fee schedule call, then checks the end state of each
     /// touched account once. `caps` empty: no fee cap and legacy leg flags.
-    function _applyFills(Fill[] calldata fills, uint256[] memory caps) private {
+    function _applyFills(Fill[] memory fills, uint256[] memory caps) private {
         uint256 count = fills.length;
         Touch[] memory touches = new Touch[](count * 2);
         IFeeSchedule.FeeRequest[] memory fees = new IFeeSchedule.FeeRequest[](count);
@@ -171,7 +168,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         bytes memory log;
         (log, t.logPtr) = FillLog.create(count);
         for (uint256 i; i < count; ++i) {
-            Fill calldata f = fills[i];
+            Fill memory f = fills[i];
             uint256 marketId = f.marketId;
             if (marketId != run.id) {
                 if (run.id != 0) marketStates[run.id] = run.ms;
@@ -210,7 +207,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
     }
 
     /// @dev Checks and applies one fill (index `run.t.fillIndex`) to both legs; fills in its fee request.
-    function _applyFill(Fill calldata f, MarketRun memory run, IFeeSchedule.FeeRequest memory req)
+    function _applyFill(Fill memory f, MarketRun memory run, IFeeSchedule.FeeRequest memory req)
         private
         returns (bool makerUp, bool takerUp)
     {
@@ -239,10 +236,10 @@ contract PerpEngine is AccessControlled, PerpLegs {
         req.takerApi = (f.takerFlags & FLAG_API) != 0;
     }
 
-    /// @dev Validates a fill (status, size, price, lot, tick, accounts), reading each calldata field once;
+    /// @dev Validates a fill (status, size, price, lot, tick, accounts), reading each field once;
     /// sets the trade's price and the fee request's accounts; returns the size.
     function _checkFill(
-        Fill calldata f,
+        Fill memory f,
         IMarketRegistry.Market memory m,
         Trade memory t,
         IFeeSchedule.FeeRequest memory req
@@ -266,7 +263,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
     function _applyBothLegs(
         Trade memory t,
         MarketState memory ms,
-        Fill calldata f,
+        Fill memory f,
         IFeeSchedule.FeeRequest memory req,
         uint256 size
     ) private returns (bool takerUp, bool makerUp, uint256 notional) {
@@ -284,13 +281,13 @@ contract PerpEngine is AccessControlled, PerpLegs {
     /// checks each taker fee against its cap, books the fees (the fee pool once per run of one token) and
     /// writes each record's fill part.
     function _chargeFees(
-        Fill[] calldata fills,
+        Fill[] memory fills,
         uint256[] memory caps,
         IFeeSchedule.FeeRequest[] memory reqs,
         address[] memory tokens,
         bytes memory log
     ) private {
-        (uint256[] memory takerFees, uint256[] memory rebates) = feeSchedule.chargeFills(reqs);
+        bytes memory results = feeSchedule.chargeFills(FillCodec.encodeFeeRequests(reqs));
         uint256 ptr;
         assembly ("memory-safe") {
             ptr := add(log, 0x20)
@@ -299,8 +296,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
         uint256 poolAdd; // net fees of a run of fills in one token, added to its pool once
         for (uint256 i; i < fills.length; ++i) {
             IFeeSchedule.FeeRequest memory r = reqs[i];
-            uint256 fee = takerFees[i];
-            uint256 rebate = rebates[i];
+            (uint256 fee, uint256 rebate) = FillCodec.readFeeResult(results, i);
             if (caps.length != 0) {
                 // the order's maximum under the engine's rounding (up); a maker is never charged
                 uint256 maxFee = Math.mulDiv(r.notionalX18, caps[i], 1e18, Math.Rounding.Ceil);
@@ -311,7 +307,7 @@ contract PerpEngine is AccessControlled, PerpLegs {
                 (poolToken, poolAdd) = (tokens[i], 0);
             }
             poolAdd += _bookFees(r.maker, r.taker, poolToken, fee, rebate);
-            Fill calldata f = fills[i];
+            Fill memory f = fills[i];
             FillLog.putFill(
                 ptr + i * FillLog.RECORD_BYTES + 2 * FillLog.LEG_BYTES,
                 f.marketId, r.maker, r.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebate

@@ -10,6 +10,7 @@ import {IComplianceRegistry} from "../interfaces/IComplianceRegistry.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IPerpEngine} from "../interfaces/IPerpEngine.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
+import {FillCodec} from "../libraries/FillCodec.sol";
 import {MerkleRFC9162} from "../libraries/MerkleRFC9162.sol";
 import {PackedFills} from "../libraries/PackedFills.sol";
 import {SettlementOrders} from "./SettlementOrders.sol";
@@ -94,7 +95,7 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         if (n == 0) revert SettlementEmptyBatch();
 
         // The engine call's calldata, written fill by fill: abi.encodeCall(engine.applySettledFills,
-        // (fills, caps)) without building the Fill structs first (see {_engineCalldata}).
+        // (packed)) with one FillCodec record per fill (see {_engineCalldata}).
         bytes32[] memory hashes = new bytes32[](n);
         BatchCache memory bc;
         bc.batchId = batchId;
@@ -203,47 +204,41 @@ contract Settlement is SettlementOrders, AccessControlled, ReentrancyGuard {
         _writeEngineFill(i, bc);
     }
 
-    /// @dev Calldata of `engine.applySettledFills(fills, caps)` for `n` fills, the words of each fill and
-    /// cap left zero for {_writeEngineFill}: selector, offset of `fills` (0x40), offset of `caps`
-    /// (0x60 + 0x100 * n), `n`, n Fill structs of 8 static words, `n`, n caps.
+    /// @dev Calldata of `engine.applySettledFills(packed)` for `n` fills, the records left zero for
+    /// {_writeEngineFill}: selector, offset of `packed` (0x20), its length `n * 87`, the records, zero
+    /// padding to a whole word. The allocation keeps a spare word for the last record's spill.
     function _engineCalldata(uint256 n) private pure returns (bytes memory b) {
-        b = new bytes(4 + 0x20 * (4 + 9 * n)); // n < 2^16 (uint16 fill count): no overflow
+        uint256 len = n * FillCodec.SETTLED_FILL_BYTES; // n < 2^16 (uint16 fill count): no overflow
+        uint256 padded = (len + 31) & ~uint256(31);
+        b = new bytes(4 + 0x40 + padded + 0x20);
         bytes4 selector = IPerpEngine.applySettledFills.selector;
         assembly ("memory-safe") {
+            mstore(b, add(0x44, padded)) // the call's length: without the spare word
             let p := add(b, 0x20)
             mstore(p, selector)
-            mstore(add(p, 0x04), 0x40)
-            mstore(add(p, 0x24), add(0x60, mul(0x100, n)))
-            mstore(add(p, 0x44), n)
-            mstore(add(p, add(0x64, mul(0x100, n))), n)
+            mstore(add(p, 0x04), 0x20)
+            mstore(add(p, 0x24), len)
         }
     }
 
-    /// @dev Writes engine fill `i` (the ABI words of {IPerpEngine.Fill}, in field order) and the taker's
-    /// fee cap into `bc.engineCall` (built by {_engineCalldata} for `bc.n` fills), and its maker and
-    /// taker into `bc.complianceCall` (built by {_complianceCalldata}). Every value is already clean: marketId uint32,
-    /// traders 20 bytes, isBuy 0/1 (PackedFills), size and price uint128, flags uint8, maxFeeRate uint64.
+    /// @dev Writes engine fill `i` (a {FillCodec} settled fill record with the taker's fee cap) into
+    /// `bc.engineCall` (built by {_engineCalldata}), and its maker and taker into `bc.complianceCall` (built
+    /// by {_complianceCalldata}). Every value is already clean and in range: marketId uint32, traders 20
+    /// bytes, isBuy 0/1 (PackedFills), size and price uint128, flags uint8, maxFeeRate uint64.
     function _writeEngineFill(uint256 i, BatchCache memory bc) private pure {
-        (bytes memory engineCall, uint256 n) = (bc.engineCall, bc.n);
+        bytes memory engineCall = bc.engineCall;
         Order memory mk = bc.mk;
         Order memory tk = bc.tk;
-        uint256 makerFlags = _engineFlags(mk);
-        uint256 takerFlags = _engineFlags(tk);
-        (uint256 marketId, address maker, address taker, bool takerIsBuy) = (mk.marketId, mk.trader, tk.trader, tk.isBuy);
-        (uint256 size, uint256 price, uint256 cap) = (bc.size, bc.price, tk.maxFeeRate);
+        uint256 rec; // record i at 4 + 0x40 + 87 * i of the calldata
         assembly ("memory-safe") {
-            // fill i at 4 + 0x60 + 0x100 * i of the calldata, its cap at 4 + 0x80 + 0x100 * n + 0x20 * i
-            let f := add(engineCall, add(0x84, mul(0x100, i)))
-            mstore(f, marketId)
-            mstore(add(f, 0x20), maker)
-            mstore(add(f, 0x40), taker)
-            mstore(add(f, 0x60), takerIsBuy)
-            mstore(add(f, 0x80), size)
-            mstore(add(f, 0xa0), price)
-            mstore(add(f, 0xc0), makerFlags)
-            mstore(add(f, 0xe0), takerFlags)
-            mstore(add(engineCall, add(add(0xa4, mul(0x100, n)), mul(0x20, i))), cap)
+            rec := add(engineCall, 0x64)
         }
+        rec += i * FillCodec.SETTLED_FILL_BYTES;
+        FillCodec.writeSettledFill(
+            rec, mk.marketId, mk.trader, tk.trader, bc.size, bc.price, tk.maxFeeRate, tk.isBuy,
+            _engineFlags(mk), _engineFlags(tk)
+        ); // forgefmt: disable-line
+        (address maker, address taker) = (mk.trader, tk.trader);
         bytes memory complianceCall = bc.complianceCall;
         assembly ("memory-safe") {
             // trader 2i at 4 + 0x40 + 0x40 * i of the calldata, trader 2i + 1 a word after it

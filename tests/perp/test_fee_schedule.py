@@ -124,6 +124,33 @@ def test_fee_split(fees, admin, alice, bob):
         fees.setFeeSplit(alice, bob, ONE + 1, sender=admin)
 
 
+def pack(reqs) -> bytes:
+    """FillCodec fee requests: maker, taker, takerApi byte, uint256 notional, uint256 USD volume."""
+    out = b""
+    for maker, taker, notional, volume, api in reqs:
+        out += bytes.fromhex(maker.address[2:]) + bytes.fromhex(taker.address[2:]) + bytes([int(api)])
+        out += notional.to_bytes(32, "big") + volume.to_bytes(32, "big")
+    return out
+
+
+def unpack_results(data) -> tuple[list[int], list[int]]:
+    """FillCodec fee results: per fill uint256 taker fee, uint256 maker rebate."""
+    data = bytes(data)
+    words = [int.from_bytes(data[o : o + 32], "big") for o in range(0, len(data), 32)]
+    return words[0::2], words[1::2]
+
+
+def test_charge_fills_rejects_malformed_records(ledger_fees, ledger, alice, bob):
+    """A partial record or a takerApi byte above 1 reverts FillCodecMalformed (no silent decoding)."""
+    data = pack([(alice, bob, ONE, ONE, False), (bob, alice, ONE, ONE, True)])
+    assert len(data) == 2 * 105 and unpack_results(ledger_fees.chargeFills.call(data, sender=ledger))[0][0] > 0
+    with ape.reverts(ledger_fees.FillCodecMalformed, length=209, index=1):
+        ledger_fees.chargeFills(data[:-1], sender=ledger)
+    bad = data[:145] + bytes([2]) + data[146:]  # record 1's takerApi byte
+    with ape.reverts(ledger_fees.FillCodecMalformed, length=210, index=1):
+        ledger_fees.chargeFills(bad, sender=ledger)
+
+
 def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain, stranger):
     """A batch charges exactly what one chargeFill per fill would, tier changes mid-batch included."""
     fees = ledger_fees
@@ -138,9 +165,9 @@ def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, 
             trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
     tier1_api = mul_rate_up(fees.tier(1).takerRateX18, ONE - fees.apiDiscountX18())
     assert expected[2][0] == mul_rate_up(10_000 * ONE + 1, tier1_api)  # alice reached tier 1 mid-batch
-    taker_fees, rebates = fees.chargeFills.call(reqs, sender=ledger)
+    taker_fees, rebates = unpack_results(fees.chargeFills.call(pack(reqs), sender=ledger))
     assert list(zip(taker_fees, rebates, strict=True)) == expected
-    tx = fees.chargeFills(reqs, sender=ledger)
+    tx = fees.chargeFills(pack(reqs), sender=ledger)
     [ev] = tx.events.filter(fees.VolumesRecorded)
     data = bytes(ev.records)
     assert ev.day == chain.blocks[-1].timestamp // DAY and len(data) == 88 * len(reqs)
@@ -150,16 +177,16 @@ def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, 
         got = [int.from_bytes(r[o : o + 16], "big") for o in (40, 56, 72)]
         assert got == [volume, *trailing[k]]
     with ape.reverts(fees.AccessControlUnauthorizedAccount, account=stranger, role=roles.LEDGER):
-        fees.chargeFills(reqs, sender=stranger)
+        fees.chargeFills(pack(reqs), sender=stranger)
 
 
 def test_charge_fills_rolls_days_like_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain):
     """After days pass (inside and beyond the window), a batch sees the same tiers and trailing volumes
     as one chargeFill per fill: the day rollover of the batch path closes buckets the same way."""
     fees = ledger_fees
-    fees.chargeFills([(alice, bob, ONE, 700_000 * ONE, False)], sender=ledger)
+    fees.chargeFills(pack([(alice, bob, ONE, 700_000 * ONE, False)]), sender=ledger)
     warp(chain, 10 * DAY)
-    fees.chargeFills([(alice, bob, ONE, 400_000 * ONE, False)], sender=ledger)
+    fees.chargeFills(pack([(alice, bob, ONE, 400_000 * ONE, False)]), sender=ledger)
     reqs = [(carol, bob, 10_000 * ONE + 7, 10_000 * ONE, False), (bob, alice, 10_000 * ONE + 1, 10_000 * ONE, True)]
     for gap in (DAY, 25 * DAY, 40 * DAY):  # still in the window, the first day leaves it, everything leaves
         warp(chain, gap)
@@ -169,9 +196,9 @@ def test_charge_fills_rolls_days_like_one_call_per_fill(ledger_fees, ledger, ali
                 expected.append(tuple(fees.quoteFill(maker, taker, notional, api)))
                 fees.chargeFill(maker, taker, notional, volume, api, sender=ledger)
                 trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
-        taker_fees, rebates = fees.chargeFills.call(reqs, sender=ledger)
+        taker_fees, rebates = unpack_results(fees.chargeFills.call(pack(reqs), sender=ledger))
         assert list(zip(taker_fees, rebates, strict=True)) == expected
-        tx = fees.chargeFills(reqs, sender=ledger)
+        tx = fees.chargeFills(pack(reqs), sender=ledger)
         [ev] = tx.events.filter(fees.VolumesRecorded)
         data = bytes(ev.records)
         got = [tuple(int.from_bytes(data[88 * k + o : 88 * k + o + 16], "big") for o in (56, 72)) for k in range(2)]
