@@ -73,6 +73,35 @@ def test_malformed_fill_reverts_naming_the_fill(engine, markets, operator, accou
         apply(engine, operator, good, bad)
 
 
+def pack_settled(market, maker, taker, size, price, cap, buy=1, mflags=0, tflags=0) -> bytes:
+    """One FillCodec settled fill record (87 bytes, big-endian)."""
+    out = market.to_bytes(4, "big") + bytes.fromhex(str(maker)[2:]) + bytes.fromhex(str(taker)[2:])
+    out += size.to_bytes(16, "big") + price.to_bytes(16, "big") + cap.to_bytes(8, "big")
+    return out + bytes([buy, mflags, tflags])
+
+
+def test_settled_fills_are_packed_records(engine, markets, operator, accounts3, stranger):
+    """applySettledFills decodes 87-byte records (what FillsApplied logs equals what was packed), refuses
+    partial records and isBuy bytes above 1 (FillCodecMalformed), applies the taker fee cap, settler only."""
+    alice, bob, _ = accounts3
+    mid = markets["eth20"]
+    one = pack_settled(mid, bob, alice, 2 * ONE, 2_000 * ONE, 10**16, buy=0)
+    assert len(one) == 87
+    with isolated(ape.chain):
+        [f] = fills_applied(engine.applySettledFills(one, sender=operator), engine)
+        assert (f.marketId, f.maker, f.taker, f.takerIsBuy) == (mid, str(bob), str(alice), False)
+        assert (f.sizeX18, f.priceX18) == (2 * ONE, 2_000 * ONE) and f.takerFeeX18 > 0
+    with ape.reverts(engine.FillCodecMalformed, length=86, index=0):
+        engine.applySettledFills(one[:-1], sender=operator)
+    two = one + one[:84] + bytes([2, 0, 0])
+    with ape.reverts(engine.FillCodecMalformed, length=174, index=1):
+        engine.applySettledFills(two, sender=operator)
+    with ape.reverts(engine.PerpEngineTakerFeeAboveMax, fillIndex=0):
+        engine.applySettledFills(pack_settled(mid, bob, alice, 2 * ONE, 2_000 * ONE, 0), sender=operator)
+    with ape.reverts(engine.AccessControlUnauthorizedAccount, account=stranger, role=roles.SETTLER):
+        engine.applySettledFills(one, sender=stranger)
+
+
 def test_unknown_market_reverts(engine, registry, operator, accounts3):
     alice, bob, _ = accounts3
     with ape.reverts(registry.MarketRegistryUnknownMarket, marketId=99):
