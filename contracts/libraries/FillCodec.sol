@@ -95,26 +95,37 @@ library FillCodec {
 
     // ---------------------------------------------------------------- fee requests and results
 
-    /// @dev Packs fee requests (the engine's per-fill maker, taker, API flag, notional and USD volume).
-    function encodeFeeRequests(IFeeSchedule.FeeRequest[] memory reqs) internal pure returns (bytes memory out) {
-        uint256 n = reqs.length;
-        out = new bytes(n * FEE_REQUEST_BYTES + 32); // a spare word absorbs the last record's spill
-        for (uint256 i; i < n; ++i) {
-            IFeeSchedule.FeeRequest memory r = reqs[i];
-            (address maker, address taker, bool api, uint256 notional, uint256 volume) =
-                (r.maker, r.taker, r.takerApi, r.notionalX18, r.volumeUsdX18);
-            assembly ("memory-safe") {
-                // increasing addresses, whole-word stores
-                let p := add(add(out, 0x20), mul(i, FEE_REQUEST_BYTES))
-                mstore(p, shl(96, maker))
-                mstore(add(p, 20), shl(96, taker))
-                mstore(add(p, 40), shl(248, api))
-                mstore(add(p, 41), notional)
-                mstore(add(p, 73), volume)
-            }
-        }
+    /// @dev Zeroed room for `n` packed fee requests (length `n * 105`, a spare word after it absorbs the
+    /// last record's spill), for {putFeeRequest}.
+    function newFeeRequests(uint256 n) internal pure returns (bytes memory out) {
+        out = new bytes(n * FEE_REQUEST_BYTES + 32);
         assembly ("memory-safe") {
             mstore(out, mul(n, FEE_REQUEST_BYTES))
+        }
+    }
+
+    /// @dev Packs `r` as fee request `i` of `out` (built by {newFeeRequests}; requests written in index
+    /// order, each store spilling at most into the next record or the spare word).
+    function putFeeRequest(bytes memory out, uint256 i, IFeeSchedule.FeeRequest memory r) internal pure {
+        if ((i + 1) * FEE_REQUEST_BYTES > out.length) revert FillCodecMalformed(out.length, i);
+        (address maker, address taker, bool api, uint256 notional, uint256 volume) =
+            (r.maker, r.taker, r.takerApi, r.notionalX18, r.volumeUsdX18);
+        assembly ("memory-safe") {
+            // increasing addresses, whole-word stores
+            let p := add(add(out, 0x20), mul(i, FEE_REQUEST_BYTES))
+            mstore(p, shl(96, maker))
+            mstore(add(p, 20), shl(96, taker))
+            mstore(add(p, 40), shl(248, api))
+            mstore(add(p, 41), notional)
+            mstore(add(p, 73), volume)
+        }
+    }
+
+    /// @dev The notional of fee request `i` of `out` (written by {putFeeRequest}).
+    function feeRequestNotional(bytes memory out, uint256 i) internal pure returns (uint256 notional) {
+        if ((i + 1) * FEE_REQUEST_BYTES > out.length) revert FillCodecMalformed(out.length, i);
+        assembly ("memory-safe") {
+            notional := mload(add(add(add(out, 0x20), mul(i, FEE_REQUEST_BYTES)), 41))
         }
     }
 

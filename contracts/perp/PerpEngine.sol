@@ -159,7 +159,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
     function _applyFills(Fill[] memory fills, uint256[] memory caps) private {
         uint256 count = fills.length;
         Touch[] memory touches = new Touch[](count * 2);
-        IFeeSchedule.FeeRequest[] memory fees = new IFeeSchedule.FeeRequest[](count);
+        bytes memory fees = FillCodec.newFeeRequests(count);
+        IFeeSchedule.FeeRequest memory req; // reused: each fill's request is packed into `fees`
         address[] memory tokens = new address[](count);
         uint256 n;
         MarketRun memory run;
@@ -175,7 +176,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
                 _startRun(run, marketId);
             }
             t.fillIndex = i;
-            (bool makerUp, bool takerUp) = _applyFill(f, run, fees[i]);
+            (bool makerUp, bool takerUp) = _applyFill(f, run, req);
+            FillCodec.putFeeRequest(fees, i, req);
             address token = t.token;
             tokens[i] = token;
             n = _touch(touches, n, f.maker, token, makerUp);
@@ -283,11 +285,11 @@ contract PerpEngine is AccessControlled, PerpLegs {
     function _chargeFees(
         Fill[] memory fills,
         uint256[] memory caps,
-        IFeeSchedule.FeeRequest[] memory reqs,
+        bytes memory reqs,
         address[] memory tokens,
         bytes memory log
     ) private {
-        bytes memory results = feeSchedule.chargeFills(FillCodec.encodeFeeRequests(reqs));
+        bytes memory results = feeSchedule.chargeFills(reqs);
         uint256 ptr;
         assembly ("memory-safe") {
             ptr := add(log, 0x20)
@@ -295,22 +297,21 @@ contract PerpEngine is AccessControlled, PerpLegs {
         address poolToken;
         uint256 poolAdd; // net fees of a run of fills in one token, added to its pool once
         for (uint256 i; i < fills.length; ++i) {
-            IFeeSchedule.FeeRequest memory r = reqs[i];
+            Fill memory f = fills[i];
             (uint256 fee, uint256 rebate) = FillCodec.readFeeResult(results, i);
             if (caps.length != 0) {
                 // the order's maximum under the engine's rounding (up); a maker is never charged
-                uint256 maxFee = Math.mulDiv(r.notionalX18, caps[i], 1e18, Math.Rounding.Ceil);
+                uint256 maxFee = Math.mulDiv(FillCodec.feeRequestNotional(reqs, i), caps[i], 1e18, Math.Rounding.Ceil);
                 if (fee > maxFee) revert PerpEngineTakerFeeAboveMax(i, fee, maxFee);
             }
             if (tokens[i] != poolToken) {
                 _bookResidual(poolToken, poolAdd);
                 (poolToken, poolAdd) = (tokens[i], 0);
             }
-            poolAdd += _bookFees(r.maker, r.taker, poolToken, fee, rebate);
-            Fill memory f = fills[i];
+            poolAdd += _bookFees(f.maker, f.taker, poolToken, fee, rebate);
             FillLog.putFill(
                 ptr + i * FillLog.RECORD_BYTES + 2 * FillLog.LEG_BYTES,
-                f.marketId, r.maker, r.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebate
+                f.marketId, f.maker, f.taker, f.takerIsBuy, f.sizeX18, f.priceX18, fee, rebate
             ); // forgefmt: disable-line
         }
         _bookResidual(poolToken, poolAdd);
