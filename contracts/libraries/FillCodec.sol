@@ -61,7 +61,7 @@ library FillCodec {
     {
         uint256 n = data.length / SETTLED_FILL_BYTES;
         if (n * SETTLED_FILL_BYTES != data.length) revert FillCodecMalformed(data.length, n);
-        fills = new IPerpEngine.Fill[](n);
+        fills = _allocFills(n);
         caps = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             uint256 a;
@@ -90,6 +90,20 @@ library FillCodec {
             f.makerFlags = uint8(e >> 176);
             f.takerFlags = uint8(e >> 168);
             caps[i] = e >> 192;
+        }
+    }
+
+    /// @dev `new IPerpEngine.Fill[](n)` without zeroing the structs ({decodeSettledFills} writes every field):
+    /// the pointer array, then the n structs of 8 words, the free memory pointer moved past them.
+    function _allocFills(uint256 n) private pure returns (IPerpEngine.Fill[] memory fills) {
+        assembly ("memory-safe") {
+            fills := mload(0x40)
+            mstore(fills, n)
+            let structs := add(fills, mul(add(n, 1), 0x20))
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(fills, mul(add(i, 1), 0x20)), add(structs, mul(i, 0x100)))
+            }
+            mstore(0x40, add(structs, mul(n, 0x100)))
         }
     }
 
