@@ -81,8 +81,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "perpmath-notional-rounded-down",
         "contracts/libraries/PerpMath.sol",
-        "return _valueMagnitude(inverse, absSize, priceX18, Math.Rounding.Ceil);",
-        "return _valueMagnitude(inverse, absSize, priceX18, Math.Rounding.Floor);",
+        "return _valueMagnitude(inverse, absSize, priceX18, true);",
+        "return _valueMagnitude(inverse, absSize, priceX18, false);",
         ("tests/audit/test_contract_edges.py::test_requirements_round_up_against_fractions",),
     ),
     Mutant(

@@ -43,8 +43,7 @@ library PerpMath {
     function markValueFloor(bool inverse, int256 size, uint256 priceX18) internal pure returns (int256 value) {
         bool negative = (size < 0) != inverse;
         if (size == 0) return 0;
-        Math.Rounding r = negative ? Math.Rounding.Ceil : Math.Rounding.Floor;
-        int256 v = _valueMagnitude(inverse, SignedMath.abs(size), priceX18, r).toInt256();
+        int256 v = _valueMagnitude(inverse, SignedMath.abs(size), priceX18, negative).toInt256();
         return negative ? -v : v;
     }
 
@@ -54,7 +53,7 @@ library PerpMath {
     /// @param priceX18 Price, 18 decimals, non-zero.
     /// @return notionalX18 Notional in collateral units, 18 decimals.
     function notionalUp(bool inverse, uint256 absSize, uint256 priceX18) internal pure returns (uint256 notionalX18) {
-        return _valueMagnitude(inverse, absSize, priceX18, Math.Rounding.Ceil);
+        return _valueMagnitude(inverse, absSize, priceX18, true);
     }
 
     /// @notice `amountX18 * rateX18 / 1e18`, rounded up (what a trader pays or must hold).
@@ -62,7 +61,7 @@ library PerpMath {
     /// @param rateX18 The rate.
     /// @return result The product, rounded up.
     function mulRateUp(uint256 amountX18, uint256 rateX18) internal pure returns (uint256 result) {
-        return Math.mulDiv(amountX18, rateX18, ONE, Math.Rounding.Ceil);
+        return _mulDiv(amountX18, rateX18, ONE, true);
     }
 
     /// @notice `amountX18 * rateX18 / 1e18`, rounded down (what a trader receives).
@@ -70,7 +69,7 @@ library PerpMath {
     /// @param rateX18 The rate.
     /// @return result The product, rounded down.
     function mulRateDown(uint256 amountX18, uint256 rateX18) internal pure returns (uint256 result) {
-        return Math.mulDiv(amountX18, rateX18, ONE);
+        return _mulDiv(amountX18, rateX18, ONE, false);
     }
 
     /// @notice Size-dependent rate `min(baseX18 + slopeX18 * notional / 1e18, 1e18)`, the slope term
@@ -94,8 +93,8 @@ library PerpMath {
     function basisShareUp(int256 openValue, uint256 part, uint256 whole) internal pure returns (int256 share) {
         if (part == whole) return openValue;
         uint256 abs = SignedMath.abs(openValue);
-        if (openValue >= 0) return Math.mulDiv(abs, part, whole, Math.Rounding.Ceil).toInt256();
-        return -Math.mulDiv(abs, part, whole, Math.Rounding.Floor).toInt256();
+        if (openValue >= 0) return _mulDiv(abs, part, whole, true).toInt256();
+        return -_mulDiv(abs, part, whole, false).toInt256();
     }
 
     /// @notice Funding a position of `size` owes for an index move of `indexDelta`: `size * delta / 1e18`,
@@ -106,8 +105,7 @@ library PerpMath {
     function fundingOwedUp(int256 size, int256 indexDelta) internal pure returns (int256 owed) {
         if (size == 0 || indexDelta == 0) return 0;
         bool negative = (size < 0) != (indexDelta < 0);
-        Math.Rounding r = negative ? Math.Rounding.Floor : Math.Rounding.Ceil;
-        int256 m = Math.mulDiv(SignedMath.abs(size), SignedMath.abs(indexDelta), ONE, r).toInt256();
+        int256 m = _mulDiv(SignedMath.abs(size), SignedMath.abs(indexDelta), ONE, !negative).toInt256();
         return negative ? -m : m;
     }
 
@@ -119,16 +117,32 @@ library PerpMath {
     /// @return perUnitX18 The signed index increment.
     function fundingPerUnit(bool inverse, int256 rateX18, uint256 priceX18) internal pure returns (int256 perUnitX18) {
         uint256 abs = SignedMath.abs(rateX18);
-        uint256 m = inverse ? Math.mulDiv(abs, ONE, priceX18) : Math.mulDiv(abs, priceX18, ONE);
+        uint256 m = inverse ? _mulDiv(abs, ONE, priceX18, false) : _mulDiv(abs, priceX18, ONE, false);
         int256 v = m.toInt256();
         return rateX18 < 0 ? -v : v;
     }
 
-    function _valueMagnitude(bool inverse, uint256 absSize, uint256 priceX18, Math.Rounding r)
-        private
-        pure
-        returns (uint256)
-    {
-        return inverse ? Math.mulDiv(absSize, ONE, priceX18, r) : Math.mulDiv(absSize, priceX18, ONE, r);
+    function _valueMagnitude(bool inverse, uint256 absSize, uint256 priceX18, bool up) private pure returns (uint256) {
+        return inverse ? _mulDiv(absSize, ONE, priceX18, up) : _mulDiv(absSize, priceX18, ONE, up);
+    }
+
+    /// @dev `a * b / d` rounded down, or up when `up`: the same result (and the same panics) as
+    /// `Math.mulDiv(a, b, d, up ? Ceil : Floor)` for EVERY input. When both factors are below 2^128 their
+    /// product fits 256 bits, so one multiplication and one division are exact; the result is then at most
+    /// `(2^128 - 1)^2 < 2^256 - 2^129`, so the rounding increment cannot overflow. Otherwise Math.mulDiv's
+    /// 512-bit path. Sizes (int112), bases (int104), prices, rates and funding indices of real markets stay
+    /// far below 2^128, so the settlement path takes the short branch.
+    function _mulDiv(uint256 a, uint256 b, uint256 d, bool up) private pure returns (uint256 q) {
+        if ((a | b) >> 128 != 0) return Math.mulDiv(a, b, d, up ? Math.Rounding.Ceil : Math.Rounding.Floor);
+        uint256 p;
+        unchecked {
+            p = a * b; // exact: a, b < 2^128
+        }
+        q = p / d; // checked: d == 0 panics (0x12) as Math.mulDiv does
+        if (up && p % d != 0) {
+            unchecked {
+                ++q; // q <= p < 2^256 - 2^129
+            }
+        }
     }
 }
