@@ -60,6 +60,23 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/settlement/test_settlement.py::test_batch_ids_consecutive",),
     ),
     Mutant(
+        "nonce-window-entering-bits-dropped",
+        "contracts/settlement/SettlementOrders.sol",
+        "uint256 entering = _readOverflow(trader, minNonce + WINDOW - moved) & movedMask;",
+        "uint256 entering = 0;",
+        (
+            "tests/settlement/test_settlement_nonces.py::test_small_floor_raise_moves_bits_both_ways",
+            "tests/settlement/test_settlement_nonce_machine.py::test_nonce_window_machine",
+        ),
+    ),
+    Mutant(
+        "compliance-batch-check-ignores-blocklist",
+        "contracts/core/ComplianceRegistry.sol",
+        "if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;",
+        "if (account == address(0) || (enforced && expiry <= block.timestamp)) return i;",
+        ("tests/settlement/test_settlement_compliance.py::test_first_not_allowed_matches_is_allowed",),
+    ),
+    Mutant(
         "liquidation-skip-grace",
         "contracts/liquidation/LiquidationModule.sol",
         "if (block.timestamp < at + GRACE_PERIOD) revert",
