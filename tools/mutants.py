@@ -70,6 +70,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "nonce-window-leaving-high-part-dropped",
+        "contracts/settlement/SettlementOrders.sol",
+        "if (high != 0) _orderBits[trader][index + 1] |= high;",
+        "if (high != 0) high = 0;",
+        ("tests/settlement/test_settlement_nonces.py::test_floor_jump_beyond_the_window",),
+    ),
+    Mutant(
         "compliance-batch-check-ignores-blocklist",
         "contracts/core/ComplianceRegistry.sol",
         "if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;",
