@@ -91,11 +91,15 @@ def test_bad_fill_dropped_and_rest_rebatched(tmp_path, settlement, perp, operato
     assert seq == 100 and "reason=TakerExpired" in reason and "fill 6" in reason  # stored by seq: last
 
 
-def test_margin_failure_blames_last_fill_of_account(tmp_path, settlement, perp, operator, chain, signer, funded):
+def test_margin_failure_blames_last_fill_of_account(tmp_path, settlement, perp, operator, chain, signer, funded, usdc):
     alice, bob, _carol = funded
     _, flow = make_flow(signer, funded, 4)
-    huge = signer.fill(order(bob, buy=False, nonce=50, size=5_000 * ONE), bob,
-                       order(alice, buy=True, nonce=51, size=5_000 * ONE), alice)  # fmt: skip
+    # beyond 20x of whatever alice and bob hold (at 2,000 a unit: 30x their equity in units), whatever
+    # earlier modules on this worker left in the Vault
+    equity = max(perp.engine.equity(alice, usdc), perp.engine.equity(bob, usdc), 100_000 * ONE)
+    size = (equity * 30 // 2_000 // ONE + 1) * ONE
+    huge = signer.fill(order(bob, buy=False, nonce=50, size=size), bob,
+                       order(alice, buy=True, nonce=51, size=size), alice)  # fmt: skip
     flow.append((99, huge))
     sub = submitter(tmp_path, settlement, perp, operator, chain, max_batch=10)
     assert sub.run(flow) == 4
