@@ -59,8 +59,7 @@ library FillCodec {
         pure
         returns (IPerpEngine.Fill[] memory fills, uint256[] memory caps)
     {
-        uint256 n = data.length / SETTLED_FILL_BYTES;
-        if (n * SETTLED_FILL_BYTES != data.length) revert FillCodecMalformed(data.length, n);
+        uint256 n = _recordCount(data, SETTLED_FILL_BYTES);
         fills = _allocFills(n);
         caps = new uint256[](n);
         for (uint256 i; i < n; ++i) {
@@ -144,9 +143,15 @@ library FillCodec {
     }
 
     /// @dev Number of fee requests in `data`; reverts with {FillCodecMalformed} unless it is whole records.
-    function feeRequestCount(bytes calldata data) internal pure returns (uint256 n) {
-        n = data.length / FEE_REQUEST_BYTES;
-        if (n * FEE_REQUEST_BYTES != data.length) revert FillCodecMalformed(data.length, n);
+    function feeRequestCount(bytes calldata data) internal pure returns (uint256) {
+        return _recordCount(data, FEE_REQUEST_BYTES);
+    }
+
+    /// @dev Number of `recordBytes`-byte records in `data`; reverts with {FillCodecMalformed} (the length and
+    /// the index of the partial record) unless `data` is whole records.
+    function _recordCount(bytes calldata data, uint256 recordBytes) private pure returns (uint256 n) {
+        n = data.length / recordBytes;
+        if (n * recordBytes != data.length) revert FillCodecMalformed(data.length, n);
     }
 
     /// @dev Reads fee request `i` of `data` (i < {feeRequestCount}) into `r`; reverts with

@@ -151,18 +151,25 @@ def test_charge_fills_rejects_malformed_records(ledger_fees, ledger, alice, bob)
         ledger_fees.chargeFills(bad, sender=ledger)
 
 
-def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain, stranger):
-    """A batch charges exactly what one chargeFill per fill would, tier changes mid-batch included."""
-    fees = ledger_fees
-    big = 600_000 * ONE  # the second fill takes alice and bob past the 1m tier threshold
-    reqs = [(alice, bob, big, big, False), (bob, alice, big, big, True), (carol, alice, 10_000 * ONE + 1, 10**22, True),
-            (alice, carol, 7 * ONE + 3, 7 * ONE + 3, False)]  # fmt: skip
+def _one_call_per_fill(fees, ledger, chain, reqs):
+    """The reference for chargeFills, on a throwaway copy of the chain: each request quoted then charged by
+    chargeFill in order; returns the (fee, rebate) quotes and the (maker, taker) trailing volumes after each."""
     expected, trailing = [], []
     with isolated(chain):
         for maker, taker, notional, volume, api in reqs:
             expected.append(tuple(fees.quoteFill(maker, taker, notional, api)))
             fees.chargeFill(maker, taker, notional, volume, api, sender=ledger)
             trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
+    return expected, trailing
+
+
+def test_charge_fills_equals_one_call_per_fill(ledger_fees, ledger, alice, bob, carol, chain, stranger):
+    """A batch charges exactly what one chargeFill per fill would, tier changes mid-batch included."""
+    fees = ledger_fees
+    big = 600_000 * ONE  # the second fill takes alice and bob past the 1m tier threshold
+    reqs = [(alice, bob, big, big, False), (bob, alice, big, big, True), (carol, alice, 10_000 * ONE + 1, 10**22, True),
+            (alice, carol, 7 * ONE + 3, 7 * ONE + 3, False)]  # fmt: skip
+    expected, trailing = _one_call_per_fill(fees, ledger, chain, reqs)
     tier1_api = mul_rate_up(fees.tier(1).takerRateX18, ONE - fees.apiDiscountX18())
     assert expected[2][0] == mul_rate_up(10_000 * ONE + 1, tier1_api)  # alice reached tier 1 mid-batch
     taker_fees, rebates = unpack_results(fees.chargeFills.call(pack(reqs), sender=ledger))
@@ -190,12 +197,7 @@ def test_charge_fills_rolls_days_like_one_call_per_fill(ledger_fees, ledger, ali
     reqs = [(carol, bob, 10_000 * ONE + 7, 10_000 * ONE, False), (bob, alice, 10_000 * ONE + 1, 10_000 * ONE, True)]
     for gap in (DAY, 25 * DAY, 40 * DAY):  # still in the window, the first day leaves it, everything leaves
         warp(chain, gap)
-        expected, trailing = [], []
-        with isolated(chain):
-            for maker, taker, notional, volume, api in reqs:
-                expected.append(tuple(fees.quoteFill(maker, taker, notional, api)))
-                fees.chargeFill(maker, taker, notional, volume, api, sender=ledger)
-                trailing.append((fees.trailingVolume(maker), fees.trailingVolume(taker)))
+        expected, trailing = _one_call_per_fill(fees, ledger, chain, reqs)
         taker_fees, rebates = unpack_results(fees.chargeFills.call(pack(reqs), sender=ledger))
         assert list(zip(taker_fees, rebates, strict=True)) == expected
         tx = fees.chargeFills(pack(reqs), sender=ledger)
