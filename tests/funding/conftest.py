@@ -6,18 +6,15 @@ Candidates for promotion: the ``perp_stack`` deployment (shared with tests/liqui
 from __future__ import annotations
 
 import pytest
-from eth_utils import keccak
+from funding_helpers import ETH, INVERSE, LINEAR
 
 from offchain.funding.deploy import FundingConfig, deploy_funding
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
 from offchain.perp.math import ONE
 
-ETH = keccak(text="ETH")
 TREASURY = "0x00000000000000000000000000000000000000A1"
 INSURANCE = "0x00000000000000000000000000000000000000A2"
 USDC = 10**6
-LINEAR = 1
-INVERSE = 2
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import LINEAR
+from funding_helpers import LINEAR
 
 from offchain.funding.keeper import (
     FundingKeeper,

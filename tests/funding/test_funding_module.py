@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ape
 import pytest
-from conftest import ETH, INVERSE, LINEAR
+from funding_helpers import ETH, INVERSE, LINEAR
 from helpers import isolated
 from hypothesis import given
 from hypothesis import strategies as st

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from eth_utils import keccak
-from liq_helpers import trade
+from liq_helpers import ETH, INVERSE, LINEAR, USDC, trade
 
 from offchain.liquidation.deploy import deploy_liquidation
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
 from offchain.perp.math import ONE
 
-ETH = keccak(text="ETH")
 TREASURY = "0x00000000000000000000000000000000000000A1"
-USDC = 10**6
-LINEAR = 1
-INVERSE = 2
 
 
 @dataclass

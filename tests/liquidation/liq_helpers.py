@@ -8,6 +8,8 @@ from helpers import static_revert_error
 ONE = 10**18
 USDC = 10**6
 ETH = keccak(text="ETH")
+LINEAR = 1  # the linear ETH-USDC market of the l_stack fixture
+INVERSE = 2  # the inverse ETH-WETH market
 
 
 def trade(engine, operator, market: int, maker, taker, size: int, price: int, buy: bool = True, tflags: int = 0):

@@ -7,8 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from conftest import INVERSE
-from liq_helpers import ONE, revert_name, set_price, trade
+from liq_helpers import INVERSE, ONE, revert_name, set_price, trade
 
 from offchain.liquidation import reference as ref
 

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LINEAR
-from liq_helpers import ONE, set_price
+from liq_helpers import LINEAR, ONE, set_price
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,7 @@ the keeper's safety switches (dry-run, gas cap, profitable-only)."""
 
 from __future__ import annotations
 
-from conftest import LINEAR
-from liq_helpers import ONE, set_price
+from liq_helpers import LINEAR, ONE, set_price
 
 from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 from offchain.liquidation.mirror import AccountMirror

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import ape
 import pytest
-from conftest import LINEAR
-from liq_helpers import ONE, USDC, revert_name, set_price, trade
+from liq_helpers import LINEAR, ONE, USDC, revert_name, set_price, trade
 
 from offchain import roles
 from offchain.liquidation import reference as ref

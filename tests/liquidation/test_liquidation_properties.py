@@ -8,8 +8,7 @@ import random
 
 import ape
 import pytest
-from conftest import INVERSE, LINEAR
-from liq_helpers import ONE, USDC, set_price, static_revert, trade
+from liq_helpers import INVERSE, LINEAR, ONE, USDC, set_price, static_revert, trade
 
 from offchain.liquidation import reference as ref
 
