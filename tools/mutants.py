@@ -77,6 +77,30 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/settlement/test_settlement_nonces.py::test_floor_jump_beyond_the_window",),
     ),
     Mutant(
+        "adl-no-fallback-tier",
+        "contracts/liquidation/AdlRanking.sol",
+        "if (pnl <= 0) return (Math.min(uint256(equity), PROFIT_TIER - 1), size); // fallback tier",
+        "if (pnl <= 0) return (0, size);",
+        (
+            "tests/liquidation/test_adl_fallback.py::test_profit_tier_first_then_equity_then_cut_to_the_victims_equity",
+            "tests/audit/test_protocol_machine.py::test_bankruptcy_when_no_opposite_leg_is_in_profit",
+        ),
+    ),
+    Mutant(
+        "adl-step-not-cut-to-victim-equity",
+        "contracts/liquidation/AdlModule.sol",
+        "if (loss <= usable) return closed;",
+        "return closed;",
+        ("tests/liquidation/test_adl_fallback.py::test_profit_tier_first_then_equity_then_cut_to_the_victims_equity",),
+    ),
+    Mutant(
+        "engine-adl-victim-solvency-unchecked",
+        "contracts/perp/PerpMargin.sol",
+        "if (eq < 0) revert PerpEngineInsolvent(account, token, eq);",
+        "eq;",
+        ("tests/liquidation/test_adl_fallback.py::test_victim_must_stay_solvent_in_the_engine",),
+    ),
+    Mutant(
         "compliance-batch-check-ignores-blocklist",
         "contracts/core/ComplianceRegistry.sol",
         "if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;",

@@ -25,11 +25,17 @@ import {LiquidationModule} from "./LiquidationModule.sol";
 ///   gamma discount it would buy at ("fund exhausted first").
 /// - Ranking: the keeper submits every opposite-side leg of the market sorted strictly by
 ///   (account, leg); {AdlRanking} checks the side of each, that their sizes add up to the market's
-///   opposite open interest (so nobody is left out) and that the victim's score is the highest.
-///   Flat legs are rejected, so a flat account can never be touched.
+///   opposite open interest (so nobody is left out) and that the victim's rank key is the highest:
+///   legs in profit by profit x leverage first; only when no opposite leg is in profit, by equity (so a
+///   bankrupt leg can always be closed while the opposite side is solvent). Flat legs are rejected, so
+///   a flat account can never be touched.
 /// - Price: {LiquidationMath.bankruptcyPrice} (linear) or {LiquidationMath.inverseBankruptcyPrice}
 ///   (inverse): the price at which closing the whole leg leaves the account's equity at zero. The
-///   step closes `min(leg, victim leg, close cap)` there; the price is invariant over partial steps.
+///   step closes `min(leg, victim leg, close cap)` there, cut further to what the victim's equity can
+///   absorb above {VICTIM_RESERVE}; the price is invariant over partial steps.
+/// - The victim stays solvent (P11): the engine only requires its equity >= 0 after the step (it may
+///   be left below maintenance and liquidated in turn), and the cut keeps it above {VICTIM_RESERVE}, so
+///   its rank key is 0 afterwards and the next step goes to the next-ranked leg.
 /// - No negative equity left behind (P11): when the step leaves the bankrupt account flat with a
 ///   negative equity (only the engine's per-trade wei rounding can do that), the victim, who traded
 ///   at a price at least as good as the one that zeroes the account, pays that dust to it.
@@ -38,6 +44,9 @@ contract AdlModule is ReentrancyGuard {
 
     /// @notice Largest rounding dust (collateral units, 18 decimals) a victim may pay at the last step.
     uint256 public constant MAX_DUST = 1e6;
+    /// @notice Equity (collateral units, 18 decimals) a step leaves its victim at least: covers the last
+    /// step's dust and the engine's per-trade rounding. Below {AdlRanking.MIN_VICTIM_EQUITY}.
+    uint256 public constant VICTIM_RESERVE = 2e6;
 
     /// @notice The liquidation module (flags, grace period, gamma, close caps).
     LiquidationModule public immutable liquidation;
@@ -66,6 +75,8 @@ contract AdlModule is ReentrancyGuard {
     error AdlModuleNoBankruptcyPrice(address account, uint256 marketId, int256 equityX18);
     /// @notice The last step left more than {MAX_DUST} of negative equity.
     error AdlModuleResidualDeficit(address account, address token, uint256 deficitX18);
+    /// @notice The victim's equity cannot absorb even the smallest step at the bankruptcy price.
+    error AdlModuleVictimCannotAbsorb(address victim, int256 equityX18, uint256 lossX18);
 
     /// @notice One ADL step executed at the bankruptcy price.
     /// @param account The bankrupt account.
@@ -74,7 +85,7 @@ contract AdlModule is ReentrancyGuard {
     /// @param deltaX18 The signed size change of the bankrupt leg.
     /// @param priceX18 The bankruptcy price used.
     /// @param indexX18 The index price used.
-    /// @param score The victim's profit x leverage score.
+    /// @param score The victim's rank key ({AdlRanking}: profit tier above `2**128`, else its equity).
     /// @param dustX18 Rounding dust the victim paid to leave the bankrupt account at zero.
     event AdlStep(
         address indexed account,
@@ -199,9 +210,26 @@ contract AdlModule is ReentrancyGuard {
         uint256 want = Math.min(SignedMath.abs(s.size), victimSize);
         uint256 cap = liquidation.maxCloseSize(marketId);
         uint256 closed = cap != 0 && want > cap ? cap : want;
+        closed = _absorbable(s, v.account, closed);
         s.deltaX18 = s.size > 0 ? -closed.toInt256() : closed.toInt256();
         // the victim's side is reduce-only (flag bit 1); bit 2 selects a hedge-mode short leg
         engine.liquidationTrade(account, v.account, marketId, s.deltaX18, s.priceX18, _legFlags(leg), _legFlags(v.leg) | 2);
+    }
+
+    /// @dev Cuts `closed` so the victim's loss against the index at the bankruptcy price leaves it at least
+    /// {VICTIM_RESERVE} of equity. Both values are linear in the size at a fixed price, so the cut is
+    /// proportional (rounded down, in the victim's favour).
+    function _absorbable(Step memory s, address victim, uint256 closed) private view returns (uint256) {
+        int256 victimDelta = s.size > 0 ? closed.toInt256() : -closed.toInt256();
+        int256 loss = PerpMath.valueUp(s.inverse, victimDelta, s.priceX18)
+            - PerpMath.markValueFloor(s.inverse, victimDelta, s.indexX18);
+        if (loss <= 0) return closed;
+        int256 eq = engine.equity(victim, s.token);
+        int256 usable = eq - int256(VICTIM_RESERVE);
+        if (loss <= usable) return closed;
+        uint256 cut = usable > 0 ? Math.mulDiv(closed, uint256(usable), uint256(loss)) : 0;
+        if (cut == 0) revert AdlModuleVictimCannotAbsorb(victim, eq, uint256(loss));
+        return cut;
     }
 
     /// @dev When the account is flat in `token` after the step, its equity must not stay negative: the

@@ -329,8 +329,10 @@ contract PerpEngine is AccessControlled, PerpLegs {
     /// @notice Fee-less trade used by the liquidation module: `account`'s leg changes by
     /// `accountDeltaX18` (which must reduce it) and `counterparty` takes the opposite side at `priceX18`.
     /// The liquidated account gets no margin check (the module checked it is unhealthy and picks the
-    /// price); the counterparty gets the usual end-state check. No tick/lot or status checks: a forced
-    /// close must work in paused markets and at non-tick prices. Liquidator role only.
+    /// price). The counterparty gets the usual end-state check, except a reduce-only counterparty (an
+    /// ADL victim, `counterpartyFlags` with FLAG_REDUCE_ONLY), which must only stay solvent (equity >= 0,
+    /// else PerpEngineInsolvent). No tick/lot or status checks: a forced close must work in paused markets
+    /// and at non-tick prices. Liquidator role only.
     /// @param account The liquidated (or bankrupt) account.
     /// @param counterparty The account taking the opposite side (insurance fund or ADL counterparty).
     /// @param marketId The market.
@@ -366,7 +368,8 @@ contract PerpEngine is AccessControlled, PerpLegs {
         bool up = _applyLeg(t, ms, counterparty, -accountDeltaX18, counterpartyFlow, counterpartyFlags);
         _bookResidual(t.token, uint256(accountFlow + counterpartyFlow));
         marketStates[marketId] = ms;
-        _checkEndState(Touch(counterparty, m.token, up), _newCache());
+        if ((counterpartyFlags & FLAG_REDUCE_ONLY) != 0) _checkSolvent(counterparty, m.token);
+        else _checkEndState(Touch(counterparty, m.token, up), _newCache());
         emit LiquidationTrade(account, counterparty, marketId, accountDeltaX18, priceX18);
     }
 

@@ -40,6 +40,8 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     error PerpEngineInsufficientMargin(address account, address token, int256 equityX18, uint256 requiredX18);
     /// @notice After a reduction, equity is below the maintenance margin.
     error PerpEngineBelowMaintenance(address account, address token, int256 equityX18, uint256 requiredX18);
+    /// @notice An auto-deleveraging counterparty would be left with negative equity.
+    error PerpEngineInsolvent(address account, address token, int256 equityX18);
 
     constructor(Vault vault_, IMarketRegistry registry_, IFeeSchedule feeSchedule_) {
         vault = vault_;
@@ -161,6 +163,17 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         // no flag can be set while the token's count is zero (one warm slot instead of a cold one per account)
         if (negativeEquityCount[t.token] != 0 && negativeEquityFlag[t.account][t.token]) {
             _setNegativeFlag(t.account, t.token, false, s.equity);
+        }
+    }
+
+    /// @dev The check on an auto-deleveraging counterparty (the reduce-only side of a liquidation trade):
+    /// it must stay solvent (equity >= 0, P11) but may be left below maintenance, since ADL takes the
+    /// bankrupt side's loss at the bankruptcy price. Lifts a stale negative-equity flag like {_checkEndState}.
+    function _checkSolvent(address account, address token) internal {
+        int256 eq = _evaluate(account, token, false, _newCache()).equity;
+        if (eq < 0) revert PerpEngineInsolvent(account, token, eq);
+        if (negativeEquityCount[token] != 0 && negativeEquityFlag[account][token]) {
+            _setNegativeFlag(account, token, false, eq);
         }
     }
 

@@ -244,6 +244,16 @@ class LiquidationKeeper:
             return None
         scores = [int(self.adl.adlScore(a, market, lg)) for a, lg in cands]
         victim = max(range(len(cands)), key=lambda i: scores[i])
+        if scores[victim] == 0:
+            # every opposite leg's account is out of equity: AdlModule refuses; only a recapitalised
+            # insurance fund (then a forced close) can take the leg
+            log.warning(
+                "adl %s market=%d leg=%d: no opposite account has equity left; the insurance fund must be topped up",
+                account,
+                market,
+                leg,
+            )
+            return None
         act = self._send(
             "adl", self.adl.adl, account, market, leg, cands, victim, account=account, market=market, leg=leg
         )

@@ -1,4 +1,5 @@
-"""Wei-exact Python twin of contracts/liquidation/LiquidationMath.sol."""
+"""Wei-exact Python twin of contracts/liquidation/LiquidationMath.sol and of the ADL ranking key and step cut
+(AdlRanking, AdlModule)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,28 @@ def adl_score(pnl: int, notional: int, equity: int) -> int:
     if pnl <= 0 or equity <= 0:
         return 0
     return pnl * notional // equity
+
+
+PROFIT_TIER = 1 << 128  # AdlRanking.PROFIT_TIER: keys at or above it belong to legs in profit
+MIN_VICTIM_EQUITY = 4 * 10**6  # AdlRanking.MIN_VICTIM_EQUITY
+VICTIM_RESERVE = 2 * 10**6  # AdlModule.VICTIM_RESERVE
+
+
+def adl_rank_key(pnl: int, notional: int, equity: int) -> int:
+    """AdlRanking's two-tier key: profit tier ``PROFIT_TIER + profit x leverage`` for a leg in profit, else
+    the account's equity (the fallback when nobody is in profit); 0 (never a victim) at or below
+    ``MIN_VICTIM_EQUITY``."""
+    if equity <= MIN_VICTIM_EQUITY:
+        return 0
+    if pnl <= 0:
+        return min(equity, PROFIT_TIER - 1)
+    return PROFIT_TIER + min(adl_score(pnl, notional, equity), PROFIT_TIER - 1)
+
+
+def adl_absorbable(closed: int, victim_loss: int, victim_equity: int) -> int:
+    """AdlModule's cut of a step: what the victim's equity absorbs above ``VICTIM_RESERVE`` (``victim_loss``
+    is its loss against the index at the bankruptcy price for ``closed``); 0 means the step is refused."""
+    usable = victim_equity - VICTIM_RESERVE
+    if victim_loss <= 0 or victim_loss <= usable:
+        return closed
+    return closed * usable // victim_loss if usable > 0 else 0

@@ -36,11 +36,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from offchain.deploy import RoleHolders, deploy_core
 from offchain.liquidation.deploy import deploy_liquidation
-from offchain.liquidation.reference import bankruptcy_price, close_price
+from offchain.liquidation.reference import PROFIT_TIER, adl_absorbable, bankruptcy_price, close_price
 from offchain.orders.order import Order
 from offchain.orders.signing import sign_order
 from offchain.perp.deploy import deploy_perp, risk_params, trading_params
-from offchain.perp.math import ONE
+from offchain.perp.math import ONE, mark_value_floor, value_up
 from offchain.perp.model import Fill
 from offchain.settlement.chain import ApeChainClient, SettlementRevert
 from offchain.settlement.deploy import deploy_settlement, domain_of
@@ -365,15 +365,25 @@ def protocol_machine(project, chain, accounts):
             victim = max(range(len(cands)), key=lambda i: scores[i])
             victim_size = engine.positionOf(cands[victim], MARKET, 0).size
             idx, equity = index(), engine.equity(t, usdc)
+            victim_equity = engine.equity(cands[victim], usdc)
+            pb = bankruptcy_price(size, idx, equity)
+            # the whole overlap (no close cap set here), cut to what the victim's equity absorbs
+            closed = min(abs(size), abs(victim_size))
+            victim_delta = closed if size > 0 else -closed
+            loss = value_up(False, victim_delta, pb) - mark_value_floor(False, victim_delta, idx)
+            closed = adl_absorbable(closed, loss, victim_equity)
+            assert closed > 0, "the top-ranked victim (key > 0) absorbs at least one unit"
+            if max(scores) < PROFIT_TIER:
+                self.ghost.count("adl step, nobody in profit")
             tx = adl.adl(t, MARKET, 0, [(a, 0) for a in cands], victim, sender=keeper)
             self.ghost.count("adl step")
             ev = next(iter(tx.events.filter(adl.AdlStep)))
             assert ev.victim == cands[victim] and ev.score == max(scores)  # P12: the top-ranked leg
-            assert ev.priceX18 == bankruptcy_price(size, idx, equity)  # P12: exactly the bankruptcy price
-            closed = min(abs(size), abs(victim_size))
+            assert ev.priceX18 == pb  # P12: exactly the bankruptcy price
             after = engine.positionOf(t, MARKET, 0).size
-            assert abs(after) == abs(size) - closed  # the whole overlap closes (no close cap set here)
+            assert abs(after) == abs(size) - closed
             assert abs(engine.positionOf(cands[victim], MARKET, 0).size) == abs(victim_size) - closed
+            assert engine.equity(cands[victim], usdc) >= 0  # P11: the victim stays solvent
             if after == 0:
                 assert engine.equity(t, usdc) >= 0  # P11: no negative equity left behind
                 assert module.flaggedAt(t, usdc) == 0
@@ -459,7 +469,7 @@ def protocol_machine(project, chain, accounts):
         def exit_all(self) -> None:
             """Liquidate what is unhealthy, close everything at the index, settle, withdraw everything."""
             for t in traders:
-                for _ in range(4):  # a forced close, or ADL steps while the fund cannot absorb the debt
+                for _ in range(8):  # a forced close, or ADL steps (each cut to its victim's equity)
                     size = engine.positionOf(t, MARKET, 0).size
                     if not engine.isLiquidatable(t, usdc) or size == 0:
                         break
@@ -538,43 +548,30 @@ def test_bankruptcy_beyond_the_fund_is_auto_deleveraged(protocol_machine):
     assert STATS.get("exit-all", 0) > before.get("exit-all", 0), STATS
 
 
-class AdlLivenessGap(Exception):
-    """The open ADL finding's refusal (any other error fails the xfail test below)."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AdlLivenessGap,
-    reason="open finding (audit/README.md): ADL refuses when no opposite leg is in profit, "
-    "AdlRankingBadRanking(0), and the bankrupt leg stays open (P11)",
-)
 def test_bankruptcy_when_no_opposite_leg_is_in_profit(protocol_machine):
-    """The nightly machine's shrunk example (2026-11-22): after a 3% drop, trades, a 6% drop and trades at
-    the lower price, a near-max short goes bankrupt on an 8% rise with the fund empty; every long entered
-    above the price or paid funding, so no ADL candidate scores above 0. Strict xfail: it starts passing
-    (and must be turned into a plain test) once ADL has a fallback ranking."""
+    """The nightly machine's shrunk example (2026-11-22, formerly an open finding): after a 3% drop, trades, a
+    6% drop and trades at the lower price, a near-max short goes bankrupt on an 8% rise with the fund empty;
+    every long entered above the price or paid funding, so no ADL candidate is in profit. ADL then ranks by
+    equity (AdlRanking's fallback tier) and closes the leg at the bankruptcy price, leaving the victim
+    solvent (P11)."""
     machine = protocol_machine()
     try:
-        try:
-            machine.setup()
-            machine.shock_and_liquidate(bps=300, down=True, wait=29)
-            machine.warp(dt=256)
-            machine.trade(legs=[(1, 1, 310, False, -2)])
-            machine.trade(legs=[(0, 1, 513, False, -2)])
-            machine.withdraw(share=92, who=2)
-            machine.deposit(amount=1736963, who=0)
-            machine.move_price(bps=-600)
-            machine.trade(legs=[(1, 0, 10193, False, -1), (1, 0, 10193, False, -1)])
-            machine.deposit(amount=354, who=1)
-            machine.withdraw(share=57, who=2)
-            machine.bankruptcy_beyond_the_fund(down=False, who=2)
-            machine.conservation()
-        finally:
-            machine.teardown()  # the exit-all teardown goes through ADL too
-    except Exception as exc:
-        if type(exc).__name__ == "AdlRankingBadRanking":
-            raise AdlLivenessGap(str(exc)) from exc
-        raise
+        machine.setup()
+        machine.shock_and_liquidate(bps=300, down=True, wait=29)
+        machine.warp(dt=256)
+        machine.trade(legs=[(1, 1, 310, False, -2)])
+        machine.trade(legs=[(0, 1, 513, False, -2)])
+        machine.withdraw(share=92, who=2)
+        machine.deposit(amount=1736963, who=0)
+        machine.move_price(bps=-600)
+        machine.trade(legs=[(1, 0, 10193, False, -1), (1, 0, 10193, False, -1)])
+        machine.deposit(amount=354, who=1)
+        machine.withdraw(share=57, who=2)
+        machine.bankruptcy_beyond_the_fund(down=False, who=2)
+        assert machine.ghost.stats.get("adl step, nobody in profit", 0) >= 1, machine.ghost.stats
+        machine.conservation()
+    finally:
+        machine.teardown()  # the exit-all teardown goes through ADL too
 
 
 def _fund_refused(error, fund) -> bool:
