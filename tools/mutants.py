@@ -101,11 +101,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/liquidation/test_adl_fallback.py::test_victim_must_stay_solvent_in_the_engine",),
     ),
     Mutant(
-        "compliance-batch-check-ignores-blocklist",
+        "compliance-allow-rule-ignores-expiry",
         "contracts/core/ComplianceRegistry.sol",
-        "if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;",
-        "if (account == address(0) || (enforced && expiry <= block.timestamp)) return i;",
-        ("tests/settlement/test_settlement_compliance.py::test_first_not_allowed_matches_is_allowed",),
+        "return !enforced || uint64(word >> 8) > block.timestamp;",
+        "return true;",
+        (
+            "tests/settlement/test_settlement_compliance.py::test_first_not_allowed_matches_is_allowed",
+            "tests/core/test_compliance_registry.py::test_entry_lapses_exactly_at_expiry",
+        ),
     ),
     Mutant(
         "liquidation-skip-grace",
@@ -219,9 +222,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "compliance-blocklist-ignored",
         "contracts/core/ComplianceRegistry.sol",
-        "if (account == address(0) || st.blocked) return false;",
+        "if (account == address(0) || (word >> 72) & 0xff != 0) return false;",
         "if (account == address(0)) return false;",
-        ("tests/core/test_compliance_registry.py::test_blocklist_wins_over_allowlist",),
+        (
+            "tests/core/test_compliance_registry.py::test_blocklist_wins_over_allowlist",
+            "tests/settlement/test_settlement_compliance.py::test_first_not_allowed_matches_is_allowed",
+        ),
     ),
     # --- rwa ------------------------------------------------------------------------------------------
     Mutant(

@@ -108,28 +108,30 @@ contract ComplianceRegistry is AccessControlled, IComplianceRegistry {
 
     /// @inheritdoc IComplianceRegistry
     function isAllowed(address account) public view returns (bool) {
-        Status memory st = _status[account];
-        if (account == address(0) || st.blocked) return false;
-        return !allowlistEnforced || st.expiry > block.timestamp;
+        return _allowed(account, allowlistEnforced);
     }
 
     /// @inheritdoc IComplianceRegistry
     function firstNotAllowed(address[] calldata accounts) external view returns (uint256) {
-        bool enforced = allowlistEnforced;
+        bool enforced = allowlistEnforced; // one read for the whole list
         uint256 n = accounts.length;
         for (uint256 i; i < n; ++i) {
-            address account = accounts[i];
-            Status storage st = _status[account];
-            uint256 word;
-            assembly ("memory-safe") {
-                word := sload(st.slot) // the packed Status: tier bits 0-7, expiry 8-71, blocked 72-79
-            }
-            bool isBlocked_ = (word >> 72) & 0xff != 0;
-            uint256 expiry = uint64(word >> 8);
-            // the same rule as {isAllowed}
-            if (account == address(0) || isBlocked_ || (enforced && expiry <= block.timestamp)) return i;
+            if (!_allowed(accounts[i], enforced)) return i;
         }
         return n;
+    }
+
+    /// @dev The one allow rule, for {isAllowed} and {firstNotAllowed}: not the zero address, not blocked,
+    /// and (when the allowlist is enforced) an allowlist entry that has not expired. Reads the packed
+    /// Status slot once (tier bits 0-7, expiry 8-71, blocked 72-79).
+    function _allowed(address account, bool enforced) private view returns (bool) {
+        Status storage st = _status[account];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(st.slot)
+        }
+        if (account == address(0) || (word >> 72) & 0xff != 0) return false;
+        return !enforced || uint64(word >> 8) > block.timestamp;
     }
 
     /// @inheritdoc IComplianceRegistry
