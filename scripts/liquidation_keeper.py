@@ -18,6 +18,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 from offchain.monitoring.keepers import metrics_port_option, observe_liquidation, start_keeper_metrics
+from offchain.simulated import Simulated
 
 
 @click.command(cls=ConnectedProviderCommand, short_help="Run the liquidation keeper")
@@ -61,8 +62,9 @@ def cli(
     engine = project.PerpEngine.at(engine_address)
     keeper = LiquidationKeeper(
         engine=engine,
-        liq=project.LiquidationModule.at(liq_address),
-        adl=project.AdlModule.at(adl_address),
+        # refused actions (a forced close the fund cannot take) fail on eth_call, without an ape trace
+        liq=Simulated(project.LiquidationModule.at(liq_address), chain.provider.web3),
+        adl=Simulated(project.AdlModule.at(adl_address), chain.provider.web3),
         vault=project.Vault.at(vault_address),
         registry=project.MarketRegistry.at(engine.registry()),
         oracle=project.IPriceOracle.at(engine.oracle()),

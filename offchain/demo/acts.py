@@ -10,7 +10,6 @@ from eth_utils import keccak
 
 from offchain.demo.actors import Trader, new_trader
 from offchain.demo.context import ONE, USDC, Demo, quiet_stdout
-from offchain.demo.simulated import Simulated
 from offchain.deployment import governance as gov
 from offchain.deployment.config import dev_key
 from offchain.funding.keeper import FundingKeeper, fair_price
@@ -19,6 +18,7 @@ from offchain.matcher.engine import Fill, MarketConfig, OrderUpdate
 from offchain.matcher.liquidity import LadderConfig, Trade, ladder_orders, quote_ladder, sign_ladder, vwap_x18
 from offchain.orders.order import FLAG_FOK, FLAG_IOC, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, FLAG_VIA_API, LEG_SHORT
 from offchain.orders.signing import sign_digest
+from offchain.simulated import Simulated
 
 MAX_UINT = 2**256 - 1
 WETH = 10**18

@@ -14,11 +14,11 @@ import pytest
 from liq_helpers import LINEAR, ONE, USDC, revert_name, set_price, trade
 
 from offchain import roles
-from offchain.demo.simulated import Simulated
 from offchain.liquidation import reference as ref
 from offchain.liquidation.keeper import KeeperConfig, LiquidationKeeper
 from offchain.liquidation.mirror import AccountMirror
 from offchain.perp.math import mark_value_floor, value_up
+from offchain.simulated import Simulated
 
 
 @pytest.fixture

@@ -59,13 +59,30 @@ def test_keeper_process_liquidates_exactly_the_three(
         assert chain.blocks.head.timestamp >= flagged_at + 30
         _wait(lambda: all(e.positionOf(a, LINEAR, 0).size == 0 for a in three.values()), 60, proc, log)
         _wait(lambda: all(liq.flaggedAt(a, usdc) == 0 for a in three.values()), 20, proc, log)
+        # A close is on chain before the keeper logs it (it logs once ape has confirmed the receipt):
+        # terminating right after the chain check lost the last line now and then.
+        closed = [f"forceClose {a} market={LINEAR}" for a in three.values()]
+        _wait(lambda: all(line in log.read_text() for line in closed), 20, proc, log)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     text = log.read_text()
+    # on chain: the keeper process itself sent exactly the three flags and the three forced closes
+    head = chain.blocks.head.number
+    senders = {
+        kind: sorted(
+            (str(ev.account), str(chain.provider.get_receipt(ev.transaction_hash).sender))
+            for ev in getattr(liq, kind).range(book_start, head + 1)
+        )
+        for kind in ("AccountFlagged", "ForcedClose")
+    }
+    expected = sorted((str(a), str(keeper)) for a in three.values())
+    assert senders == {"AccountFlagged": expected, "ForcedClose": expected}, senders
+    # and its log says so, one line per action (the message carries the chain's view for a diagnosis)
+    why = f"on chain: {senders}\nkeeper log:\n{text}"
     for name, account in three.items():
-        assert f"flag {account}" in text and f"forceClose {account} market={LINEAR}" in text, name
-    assert text.count("forceClose 0x") == 3 and text.count("flag 0x") == 3, text
+        assert f"flag {account}" in text and f"forceClose {account} market={LINEAR}" in text, f"{name}: {why}"
+    assert text.count("forceClose 0x") == 3 and text.count("flag 0x") == 3, why
     for name, account in others.items():
         assert e.positionOf(account, LINEAR, 0).size == sizes_before[name], name
         assert vault.balances(account, usdc) == cash_before[name], name

@@ -1,10 +1,12 @@
-"""A transport adapter for keepers in the demo: every transaction is first simulated with ``eth_call``.
+"""A transport adapter for keepers: every transaction is first simulated with ``eth_call``.
 
 A keeper tries actions that may legitimately fail (the liquidation keeper force-closes first and turns to
-ADL when the insurance fund cannot take the position). Through ape on anvil every revert is followed by a
-full call trace that ape builds and prints, tens of seconds for a deep revert on a loaded machine. The
-adapter raises ape's ``ContractLogicError`` from a plain ``eth_call`` instead (with the raw revert data),
-so the keeper's own error handling runs unchanged; calls that simulate fine are sent through ape as usual.
+ADL when the insurance fund cannot take the position). Through ape on a node that traces (anvil, dev
+nodes) every revert is followed by a full call trace that ape builds and prints, tens of seconds for a
+deep revert on a loaded machine. The adapter raises ape's ``ContractLogicError`` from a plain ``eth_call``
+instead (with the raw revert data), so the keeper's own error handling runs unchanged and nothing is
+sent that would revert; calls that simulate fine are sent through ape as usual. Used by the liquidation
+keeper's command line and the demo.
 """
 
 from __future__ import annotations
