@@ -28,8 +28,13 @@ def attest(
     report: bytes = b"report",
     sender: Any,
 ) -> Any:
-    """Sign and post an attestation; ``timestamp`` defaults to the pending block's time."""
-    ts = chain.pending_timestamp if timestamp is None else timestamp
+    """Sign and post an attestation; ``timestamp`` defaults to the pending block's time, pinned so the block
+    that mines it has exactly that time (unpinned, the wall clock can tick in between on a loaded machine
+    and a boundary-exact age check is off by one: seen once in CI)."""
+    if timestamp is None:
+        ts = chain.pending_timestamp = chain.pending_timestamp
+    else:
+        ts = timestamp
     cid = chain.chain_id if chain_id is None else chain_id
     sig = sign_attestation(key, cid, stock.address, shares, keccak(report), ts, nonce)
     return stock.postAttestation(shares, keccak(report), ts, nonce, sig, sender=sender)

@@ -9,7 +9,7 @@ from rwa.helpers import CUSTODIAN, MAX_AGE, OTHER_KEY, SHARE, attest
 
 
 def test_attestation_is_stored_and_evented(chain, stock, keeper):
-    ts = chain.pending_timestamp
+    ts = chain.pending_timestamp = chain.pending_timestamp  # pinned: the attestation's block has this time
     tx = attest(stock, chain, 100 * SHARE, 1, sender=keeper, report=b"Q3 statement")
     [log] = tx.events.filter(stock.ReserveAttested)
     assert (log.nonce, log.sharesHeld, log.reportHash, log.timestamp, log.multiplierX18) == (
