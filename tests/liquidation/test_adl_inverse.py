@@ -10,6 +10,7 @@ import pytest
 from liq_helpers import INVERSE, ONE, revert_name, set_price, trade
 
 from offchain.liquidation import reference as ref
+from offchain.perp.math import mark_value_floor, value_up
 
 X = ONE  # 1 USD contract
 
@@ -163,3 +164,47 @@ def test_inverse_short_bankrupt_adl_with_close_cap(l_stack, l_funded, vault, wet
         prices.append(ev.priceX18)
     assert len(prices) >= 3 and (max(prices) - min(prices)) * 10**15 <= min(prices)
     assert e.equity(alice, weth) >= 0 and e.negativeEquityCount(weth) == 0
+
+
+def test_inverse_adl_when_no_short_is_in_profit(l_stack, l_funded, accounts, vault, weth, operator, admin, keeper,
+                                                chain, compliance, compliance_officer, far_future):  # fmt: skip
+    """Inverse fallback tier: alice's long from 2,000 is bankrupt at 1,800; both shorts entered at 1,700, so
+    neither is in profit. The larger equity (bob) is named first; carol's step is cut to her equity."""
+    alice, bob, carol = l_funded
+    dave = accounts[8]
+    compliance.setAllowed(dave, 1, far_future, sender=compliance_officer)
+    weth.mint(dave, 10 * ONE, sender=dave)
+    weth.approve(vault, 2**256 - 1, sender=dave)
+    for who, amount in ((alice, ONE // 10), (dave, 10 * ONE), (bob, 5 * ONE), (carol, ONE // 20)):
+        vault.deposit(weth, amount, sender=who)
+    e, adl = l_stack.engine, l_stack.adl
+    set_price(l_stack, admin, 2_000 * ONE)
+    trade(e, operator, INVERSE, dave, alice, 3_000 * X, 2_000 * ONE)
+    set_price(l_stack, admin, 1_700 * ONE)
+    trade(e, operator, INVERSE, bob, dave, 1_500 * X, 1_700 * ONE)  # dave buys back from the two shorts
+    trade(e, operator, INVERSE, carol, dave, 1_500 * X, 1_700 * ONE)
+    assert e.positionOf(dave, INVERSE, 0).size == 0
+    set_price(l_stack, admin, 1_800 * ONE)
+    assert l_stack.fund.available(weth) == 0
+    _flag_after_grace(l_stack, alice, weth, keeper, chain)
+    eq = e.equity(alice, weth)
+    assert eq < 0
+    pb = ref.inverse_bankruptcy_price(3_000 * X, 1_800 * ONE, eq)
+    keys = {str(a): adl.adlScore(a, INVERSE, 0) for a in (bob, carol)}
+    assert keys[str(bob)] == e.equity(bob, weth) > keys[str(carol)] == e.equity(carol, weth) > 0
+    assert max(keys.values()) < ref.PROFIT_TIER  # nobody opposite is in profit
+    cands = _cands(bob, carol)
+    low = [a for a, _ in cands].index(str(carol))
+    assert revert_name(adl, "adl", alice, INVERSE, 0, cands, low, sender=keeper) == "AdlRankingNotTopRanked"
+    ev = next(iter(adl.AdlStep.from_receipt(adl.adl(alice, INVERSE, 0, cands, 1 - low, sender=keeper))))
+    assert (ev.victim, ev.priceX18, ev.deltaX18) == (str(bob), pb, -1_500 * X)  # bob absorbs the whole overlap
+    # carol (0.05 ETH, 0.049 of it lost to the move) cannot absorb 1,500 at the bankruptcy price: the step is cut
+    carol_eq = e.equity(carol, weth)
+    pb = ref.inverse_bankruptcy_price(1_500 * X, 1_800 * ONE, e.equity(alice, weth))  # the new state's, to the wei
+    loss = value_up(True, 1_500 * X, pb) - mark_value_floor(True, 1_500 * X, 1_800 * ONE)
+    cut = ref.adl_absorbable(1_500 * X, loss, carol_eq)
+    assert 0 < cut < 1_500 * X
+    ev = next(iter(adl.AdlStep.from_receipt(adl.adl(alice, INVERSE, 0, _cands(carol), 0, sender=keeper))))
+    assert (ev.priceX18, ev.deltaX18) == (pb, -cut)
+    assert 0 <= e.equity(carol, weth) < ref.MIN_VICTIM_EQUITY
+    assert adl.adlScore(carol, INVERSE, 0) == 0
