@@ -71,7 +71,8 @@ contract AdlModule is ReentrancyGuard {
     error AdlModuleNoPosition(address account, uint256 marketId, uint8 leg);
     /// @notice ADL is not allowed: the fund can absorb a forced close (deficit plus the leg's margin).
     error AdlModuleNotNeeded(address token, int256 equityAfterCloseX18, uint256 fundCapacityX18);
-    /// @notice No positive bankruptcy price exists (an inverse long whose loss exceeds its coin value).
+    /// @notice No positive bankruptcy price exists (an inverse long whose loss exceeds its coin value, or an
+    /// inverse short whose price would be below one wei).
     error AdlModuleNoBankruptcyPrice(address account, uint256 marketId, int256 equityX18);
     /// @notice The last step left more than {MAX_DUST} of negative equity.
     error AdlModuleResidualDeficit(address account, address token, uint256 deficitX18);
@@ -162,11 +163,12 @@ contract AdlModule is ReentrancyGuard {
         _afterStep(account, s.token, flat);
     }
 
-    /// @notice The ADL score of a leg: profit at the index times the account's leverage.
+    /// @notice The ADL rank key of a leg ({AdlRanking}): `2**128 + profit x leverage` for a leg in profit,
+    /// else its account's equity; keepers name the leg with the highest key.
     /// @param account The account.
     /// @param marketId The market.
     /// @param leg The leg.
-    /// @return score The score (0 without profit or equity).
+    /// @return score The rank key (0 for a flat leg or an account with at most MIN_VICTIM_EQUITY).
     function adlScore(address account, uint256 marketId, uint8 leg) external view returns (uint256 score) {
         (bytes32 asset, address token, bool inverse,,) = registry.marginInfo(marketId);
         (uint256 index,) = oracle.getPrice(asset);

@@ -77,6 +77,15 @@ def test_inverse_bankruptcy_price_leaves_account_at_or_above_zero(lm, size, long
     if p > 0:
         # equity after closing the whole leg at p (inverse value -size/price): equity + s (1/index - 1/p) >= 0
         assert Fraction(equity) + Fraction(s * ONE) * (Fraction(1, index) - Fraction(1, p)) >= 0
-    else:  # no finite price: |size| + sign(size) equity index <= 0 (a long's loss beyond its coin value,
-        # or a short's equity beyond it), up to the rounding of the product
-        assert size + (1 if long_ else -1) * Fraction(equity * index, ONE) <= 1
+    else:
+        # no finite price: |size| + sign(size) equity index <= 0 (a long's loss beyond its coin value, or a
+        # short's equity beyond it), up to the rounding of the product; or a short's price below one wei,
+        # rounded down to 0 (the nightly found size 1 wei, index 1e12 wei, equity -0.999999999999 coin)
+        denominator = size + (1 if long_ else -1) * Fraction(equity * index, ONE)
+        assert denominator <= 1 or (not long_ and Fraction(size * index) / denominator < 1)
+
+
+def test_inverse_short_price_below_one_wei_is_no_price(lm):
+    """The nightly's example: a 1-wei inverse short whose deficit needs a price below one wei has none (0)."""
+    assert lm.inverseBankruptcyPrice(-1, 10**12, -999_999_999_999_000_001) == 0
+    assert lref.inverse_bankruptcy_price(-1, 10**12, -999_999_999_999_000_001) == 0
