@@ -79,8 +79,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "adl-no-fallback-tier",
         "contracts/liquidation/AdlRanking.sol",
-        "if (pnl <= 0) return (Math.min(uint256(equity), PROFIT_TIER - 1), size); // fallback tier",
-        "if (pnl <= 0) return (0, size);",
+        "if (pnl <= 0) return (Math.min(uint256(equity), PROFIT_TIER - 1), size, equity); // fallback tier",
+        "if (pnl <= 0) return (0, size, equity);",
         (
             "tests/liquidation/test_adl_fallback.py::test_profit_tier_first_then_equity_then_cut_to_the_victims_equity",
             "tests/audit/test_protocol_machine.py::test_bankruptcy_when_no_opposite_leg_is_in_profit",

@@ -117,6 +117,7 @@ contract AdlModule is ReentrancyGuard {
         int256 equityX18;
         uint256 priceX18;
         uint256 score;
+        int256 victimEquityX18;
         int256 deltaX18;
         uint256 dustX18;
         uint256 imrX18;
@@ -148,7 +149,7 @@ contract AdlModule is ReentrancyGuard {
         (s.indexX18,) = oracle.getPrice(asset);
         s.equityX18 = engine.equity(account, s.token);
         _checkAdlNeeded(s, marketId);
-        s.score = AdlRanking.verify(
+        (s.score, s.victimEquityX18) = AdlRanking.verify(
             engine, AdlRanking.Context(marketId, s.token, s.inverse, s.size > 0, s.indexX18, 0), candidates, victimIndex
         );
         s.priceX18 = s.inverse
@@ -173,7 +174,7 @@ contract AdlModule is ReentrancyGuard {
         (bytes32 asset, address token, bool inverse,,) = registry.marginInfo(marketId);
         (uint256 index,) = oracle.getPrice(asset);
         (,, int256 fundingIndex,,) = engine.marketStates(marketId);
-        (score,) = AdlRanking.score(engine, AdlRanking.Context(marketId, token, inverse, false, index, fundingIndex), account, leg);
+        (score,,) = AdlRanking.score(engine, AdlRanking.Context(marketId, token, inverse, false, index, fundingIndex), account, leg);
     }
 
     // ------------------------------------------------------------------ internals
@@ -219,14 +220,15 @@ contract AdlModule is ReentrancyGuard {
     }
 
     /// @dev Cuts `closed` so the victim's loss against the index at the bankruptcy price leaves it at least
-    /// {VICTIM_RESERVE} of equity. Both values are linear in the size at a fixed price, so the cut is
-    /// proportional (rounded down, in the victim's favour).
-    function _absorbable(Step memory s, address victim, uint256 closed) private view returns (uint256) {
+    /// {VICTIM_RESERVE} of equity (its equity as the ranking read it: nothing has moved since). Both values
+    /// are linear in the size at a fixed price, so the cut is proportional (rounded down, in the victim's
+    /// favour).
+    function _absorbable(Step memory s, address victim, uint256 closed) private pure returns (uint256) {
         int256 victimDelta = s.size > 0 ? closed.toInt256() : -closed.toInt256();
         int256 loss = PerpMath.valueUp(s.inverse, victimDelta, s.priceX18)
             - PerpMath.markValueFloor(s.inverse, victimDelta, s.indexX18);
         if (loss <= 0) return closed;
-        int256 eq = engine.equity(victim, s.token);
+        int256 eq = s.victimEquityX18;
         int256 usable = eq - int256(VICTIM_RESERVE);
         if (loss <= usable) return closed;
         uint256 cut = usable > 0 ? Math.mulDiv(closed, uint256(usable), uint256(loss)) : 0;

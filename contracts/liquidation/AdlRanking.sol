@@ -56,18 +56,20 @@ library AdlRanking {
         uint256 best;
         uint256 bestAt;
         uint256 victimScore;
+        int256 victimEquity;
     }
 
-    /// @notice Verifies the submission and returns the victim's rank key.
+    /// @notice Verifies the submission and returns the victim's rank key and equity.
     /// @param engine The perpetual engine.
     /// @param ctx The market, side and index price (the funding index is read here).
     /// @param c Every opposite-side leg, sorted strictly by (account, leg).
     /// @param victimIndex Position of the victim in `c`.
     /// @return victimScore The victim's rank key (the highest).
+    /// @return victimEquityX18 The victim account's equity, as its key was computed from.
     function verify(PerpEngine engine, Context memory ctx, Candidate[] calldata c, uint256 victimIndex)
         internal
         view
-        returns (uint256 victimScore)
+        returns (uint256 victimScore, int256 victimEquityX18)
     {
         if (victimIndex >= c.length) revert AdlRankingBadRanking(victimIndex);
         Tally memory t;
@@ -76,16 +78,16 @@ library AdlRanking {
         (longOi, shortOi, ctx.fundingIndexX18,,) = engine.marketStates(ctx.marketId);
         for (uint256 i; i < c.length; ++i) {
             if (i > 0 && _key(c[i]) <= _key(c[i - 1])) revert AdlRankingBadRanking(i);
-            (uint256 s, int256 size) = score(engine, ctx, c[i].account, c[i].leg);
+            (uint256 s, int256 size, int256 equity) = score(engine, ctx, c[i].account, c[i].leg);
             // opposite side only: a long bankrupt leg is matched with shorts and vice versa
             if (size == 0 || (size > 0) == ctx.bankruptLong) revert AdlRankingBadRanking(i);
             t.total += SignedMath.abs(size);
             if (s > t.best) (t.best, t.bestAt) = (s, i);
-            if (i == victimIndex) t.victimScore = s;
+            if (i == victimIndex) (t.victimScore, t.victimEquity) = (s, equity);
         }
         // completeness: the listed legs hold the whole opposite open interest
         if (t.total != (ctx.bankruptLong ? shortOi : longOi)) revert AdlRankingBadRanking(c.length);
-        victimScore = t.victimScore;
+        (victimScore, victimEquityX18) = (t.victimScore, t.victimEquity);
         if (victimScore == 0) revert AdlRankingBadRanking(victimIndex);
         if (victimScore < t.best) {
             revert AdlRankingNotTopRanked(c[victimIndex].account, victimScore, c[t.bestAt].account, t.best);
@@ -99,19 +101,20 @@ library AdlRanking {
     /// @param leg The leg.
     /// @return s The rank key (0: never a victim).
     /// @return size The leg's signed size.
+    /// @return equity The account's equity (not read, 0, for a flat leg).
     function score(PerpEngine engine, Context memory ctx, address account, uint8 leg)
         internal
         view
-        returns (uint256 s, int256 size)
+        returns (uint256 s, int256 size, int256 equity)
     {
         PerpLedger.Position memory p = engine.positionOf(account, ctx.marketId, leg);
         size = p.size;
-        if (size == 0) return (0, 0);
-        int256 equity = engine.equity(account, ctx.token);
-        if (equity <= int256(MIN_VICTIM_EQUITY)) return (0, size); // cannot absorb a step
+        if (size == 0) return (0, 0, 0);
+        equity = engine.equity(account, ctx.token);
+        if (equity <= int256(MIN_VICTIM_EQUITY)) return (0, size, equity); // cannot absorb a step
         int256 pnl = PerpMath.markValueFloor(ctx.inverse, size, ctx.indexX18) - p.openValueX18
             - PerpMath.fundingOwedUp(size, ctx.fundingIndexX18 - p.fundingSnapshotX18);
-        if (pnl <= 0) return (Math.min(uint256(equity), PROFIT_TIER - 1), size); // fallback tier
+        if (pnl <= 0) return (Math.min(uint256(equity), PROFIT_TIER - 1), size, equity); // fallback tier
         uint256 absSize = SignedMath.abs(size);
         uint256 notional =
             ctx.inverse ? Math.mulDiv(absSize, 1e18, ctx.indexX18) : Math.mulDiv(absSize, ctx.indexX18, 1e18);

@@ -35,8 +35,9 @@ abstract contract PerpLedger {
 
     /// @dev Storage form of {Position}. First slot (what a fill reads and writes): size as int112 and basis
     /// as int104 (writes are SafeCast: a leg beyond +-2.6e15 units of size or +-1.0e13 of collateral value
-    /// reverts, never truncates; list very low-priced assets in multiples, like 1000PEPE), the market's funding epoch when the leg last settled funding, and, on the net leg, the
-    /// account's hedge mode in the market. Second slot: the funding snapshot, read only when the market's
+    /// reverts, never truncates; list very low-priced assets in multiples, like 1000PEPE), the market's
+    /// funding epoch when the leg last settled funding, and, on the net leg, the account's hedge mode in
+    /// the market. Second slot: the funding snapshot, read only when the market's
     /// funding epoch moved since the leg's (equal epochs imply snapshot == index, see {fundingEpochOf}).
     struct PackedPosition {
         int112 size;

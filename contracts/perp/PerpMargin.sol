@@ -160,10 +160,7 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
         } else if (s.equity < s.maintenanceReq.toInt256()) {
             revert PerpEngineBelowMaintenance(t.account, t.token, s.equity, s.maintenanceReq);
         }
-        // no flag can be set while the token's count is zero (one warm slot instead of a cold one per account)
-        if (negativeEquityCount[t.token] != 0 && negativeEquityFlag[t.account][t.token]) {
-            _setNegativeFlag(t.account, t.token, false, s.equity);
-        }
+        _liftNegativeFlag(t.account, t.token, s.equity);
     }
 
     /// @dev The check on an auto-deleveraging counterparty (the reduce-only side of a liquidation trade):
@@ -172,8 +169,15 @@ abstract contract PerpMargin is IPerpEngine, IWithdrawalGuard, ReentrancyGuard, 
     function _checkSolvent(address account, address token) internal {
         int256 eq = _evaluate(account, token, false, _newCache()).equity;
         if (eq < 0) revert PerpEngineInsolvent(account, token, eq);
+        _liftNegativeFlag(account, token, eq);
+    }
+
+    /// @dev After a passed end-state check (`equityX18 >= 0`): clears the account's negative-equity flag if
+    /// it is set. No flag can be set while the token's count is zero (one warm slot instead of a cold one
+    /// per account).
+    function _liftNegativeFlag(address account, address token, int256 equityX18) private {
         if (negativeEquityCount[token] != 0 && negativeEquityFlag[account][token]) {
-            _setNegativeFlag(account, token, false, eq);
+            _setNegativeFlag(account, token, false, equityX18);
         }
     }
 
